@@ -1,0 +1,113 @@
+package analysis
+
+import (
+	"sort"
+
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+// Status is a detector's state, with rewardspy's names.
+type Status string
+
+const (
+	StatusOK            Status = "OK"
+	StatusWarning       Status = "WARNING"
+	StatusAlert         Status = "ALERT"
+	StatusInsufficient  Status = "INSUFFICIENT_DATA"
+	StatusNotApplicable Status = "NOT_APPLICABLE"
+)
+
+// Actionable reports whether s raises an alert (WARNING or ALERT).
+func (s Status) Actionable() bool { return s == StatusWarning || s == StatusAlert }
+
+// Severity levels used in results and alerts.
+const (
+	SeverityLow    = "LOW"
+	SeverityMedium = "MEDIUM"
+	SeverityHigh   = "HIGH"
+)
+
+// Evidence is the numbers behind a finding: where in the run, and why.
+type Evidence struct {
+	// FromStep/ToStep are the run's own step values (trainer steps) of the
+	// flagged range; FromRecord/ToRecord are 1-based record counts.
+	FromStep   float64            `json:"from_step"`
+	ToStep     float64            `json:"to_step"`
+	FromRecord int                `json:"from_record"`
+	ToRecord   int                `json:"to_record"`
+	Numbers    map[string]float64 `json:"numbers,omitempty"`
+	Reason     string             `json:"reason"`
+}
+
+// Result is one detector's status at a point in the replay (or its final
+// verdict for batch detectors).
+type Result struct {
+	Status   Status
+	Message  string
+	Detail   string
+	Severity string
+	Evidence *Evidence
+}
+
+// Alert is raised when a detector's status becomes actionable (see the
+// de-duplication rule in DESIGN §2.1).
+type Alert struct {
+	Step     int     // 1-based record count at the time (rewardspy's meaning)
+	RunStep  float64 // the run's own step value at that record
+	Detector string
+	Status   Status
+	Severity string
+	Message  string
+	Detail   string
+	Evidence *Evidence
+}
+
+// Sensitivity is low, medium or high.
+type Sensitivity string
+
+const (
+	SensitivityLow    Sensitivity = "low"
+	SensitivityMedium Sensitivity = "medium"
+	SensitivityHigh   Sensitivity = "high"
+)
+
+// Config tunes an audit. The zero value means: window 100 for call/sample
+// grain (a scaled window for step-grain runs, see WindowFor), medium
+// sensitivity, no fixed reward ceiling, every detector that applies.
+type Config struct {
+	Window      int         // rolling window W; 0 = default
+	Sensitivity Sensitivity // "" = medium
+	// MaxReward is the reward ceiling; HasMaxReward false means "use the
+	// lifetime maximum so far" (rewardspy's default).
+	MaxReward    float64
+	HasMaxReward bool
+	// Detectors selects detectors by name; nil or ["all"] = all that apply;
+	// ["rewardspy"] = exactly the five of DESIGN §2.1.
+	Detectors []string
+	// EvalLowerBetter names eval metrics (without "eval.") where lower is
+	// better, in addition to the built-in loss/perplexity-like names.
+	EvalLowerBetter []string
+}
+
+// Detector is a batch detector over a whole run (DESIGN §2.2–2.3). New
+// detectors implement it and call Register from an init function; the
+// rewardspy five are not Detectors but run in the streaming Engine.
+type Detector interface {
+	// Name is the stable id used in --detectors, JSON and alerts.
+	Name() string
+	// Applies reports whether the run has the columns the detector needs.
+	Applies(run *ingest.Run, cfg Config) bool
+	// Detect returns the final result and the alerts raised, in step order.
+	Detect(run *ingest.Run, cfg Config) (Result, []Alert)
+}
+
+var registry []Detector
+
+// Register adds a batch detector. Detectors run in name order.
+func Register(d Detector) {
+	registry = append(registry, d)
+	sort.SliceStable(registry, func(i, j int) bool { return registry[i].Name() < registry[j].Name() })
+}
+
+// Registered returns the registered batch detectors in name order.
+func Registered() []Detector { return append([]Detector(nil), registry...) }

@@ -1,0 +1,21 @@
+// Package ingest turns training logs into a Run: a columnar table with one
+// row per record (a reward call, a sample, an episode or a logged trainer
+// step) and one []float64 per column.
+//
+// Data flow: ReadFile opens a path (transparently gunzipping .gz), sniffs the
+// first bytes to pick a Format (or takes Options.Format), and hands the stream
+// to that format's reader. Readers stream the input in bounded chunks and
+// append into column builders; a malformed record is reported as an Issue
+// (file, line, field, message), counted in Run.Skipped and skipped, unless
+// Options.Strict asks for the first problem to be fatal.
+//
+// Column names follow DESIGN §1: canonical columns (step, reward, reward_std,
+// component.<name>, length, group, zero_std_frac, clip_ratio, eval.<name>,
+// kl, entropy, time, duration_ms, call_id, input_length) plus extra.<key> for
+// everything else a source logs. A value that a record does not have is NaN
+// in a numeric column (and "" in a string column); a column no record has is
+// simply absent, never zero-filled.
+//
+// Views: Run.DataFrame gives a gota DataFrame for notebooks, Run.Record an
+// Arrow record for Parquet and IPC.
+package ingest

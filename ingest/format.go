@@ -1,0 +1,194 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Options control how a run is read. The zero value auto-detects the format,
+// infers the grain, keeps the first 100 issues and skips bad records.
+type Options struct {
+	// Format forces a format by name (see Formats); "" auto-detects.
+	Format string
+	// Map renames source keys to canonical columns: Map["reward"] =
+	// "train_reward" reads the source key train_reward as the reward column.
+	// Nested keys are addressed with "/" ("metrics/reward").
+	Map map[string]string
+	// Grain overrides the inferred grain ("" = infer).
+	Grain Grain
+	// Strict makes the first malformed record fatal (an error wrapping
+	// ErrStrict and the Issue).
+	Strict bool
+	// MaxIssues caps Run.Issues (default 100); Run.Skipped still counts all.
+	MaxIssues int
+}
+
+func (o Options) maxIssues() int {
+	if o.MaxIssues <= 0 {
+		return 100
+	}
+	return o.MaxIssues
+}
+
+// Format is one input format a reader understands.
+type Format struct {
+	Name string // e.g. "rewardspy-jsonl", "csv", "parquet", "trl", "verl"
+	Doc  string // one line for --help
+	// Priority orders detection: higher is tried first. Specific formats
+	// (trl, verl, sb3-monitor) use 50+, generic ones (jsonl, csv) 10.
+	Priority int
+	// Detect looks at the first bytes of the (decompressed) input, at most
+	// SniffSize, and the file name; it must not panic on any input.
+	Detect func(head []byte, name string) bool
+	// Read reads the whole stream into a Run. name is used in Issues.
+	Read func(r io.Reader, name string, opt Options) (*Run, error)
+}
+
+// SniffSize is how many leading bytes Detect sees.
+const SniffSize = 64 << 10
+
+var formats []*Format
+
+// RegisterFormat adds a format. Call it from an init function.
+func RegisterFormat(f *Format) {
+	formats = append(formats, f)
+	sort.SliceStable(formats, func(i, j int) bool { return formats[i].Priority > formats[j].Priority })
+}
+
+// Formats returns the registered formats, most specific first.
+func Formats() []*Format { return append([]*Format(nil), formats...) }
+
+// LookupFormat returns the format with that name.
+func LookupFormat(name string) (*Format, error) {
+	for _, f := range formats {
+		if f.Name == name {
+			return f, nil
+		}
+	}
+	var names []string
+	for _, f := range formats {
+		names = append(names, f.Name)
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownFormat, name, strings.Join(names, ", "))
+}
+
+// ReadFile reads a run from path, gunzipping it when it starts with the gzip
+// magic bytes, and picking the format by content unless opt.Format is set.
+func ReadFile(path string, opt Options) (*Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f, path, opt)
+}
+
+// Read reads a run from r; name labels issues and Run.Source.
+func Read(r io.Reader, name string, opt Options) (*Run, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad gzip header: %v", name, err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(&gzipErrReader{r: zr, name: name}, 1<<20)
+	}
+	var f *Format
+	if opt.Format != "" {
+		var err error
+		if f, err = LookupFormat(opt.Format); err != nil {
+			return nil, err
+		}
+	} else {
+		head, err := br.Peek(SniffSize)
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if f, err = detect(head, name); err != nil {
+			return nil, err
+		}
+	}
+	run, err := f.Read(br, name, opt)
+	if err != nil {
+		return nil, err
+	}
+	if run.Source == "" {
+		run.Source = name
+	}
+	if run.Format == "" {
+		run.Format = f.Name
+	}
+	if opt.Grain != "" {
+		run.Grain = opt.Grain
+	}
+	return run, nil
+}
+
+// Detect names the format of head (the first SniffSize bytes of an input).
+func Detect(head []byte, name string) (string, error) {
+	f, err := detect(head, name)
+	if err != nil {
+		return "", err
+	}
+	return f.Name, nil
+}
+
+func detect(head []byte, name string) (*Format, error) {
+	if len(bytes.TrimSpace(head)) == 0 {
+		// An empty file is an empty run of the most generic line format,
+		// so that "no records" is a verdict, not an error.
+		for _, f := range formats {
+			if f.Name == "rewardspy-jsonl" {
+				return f, nil
+			}
+		}
+	}
+	for _, f := range formats {
+		if f.Detect != nil && safeDetect(f, head, name) {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: %w: no known format matches its first bytes (use --format; known: %s)",
+		name, ErrNotARun, formatNames())
+}
+
+func safeDetect(f *Format, head []byte, name string) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return f.Detect(head, name)
+}
+
+func formatNames() string {
+	var names []string
+	for _, f := range formats {
+		names = append(names, f.Name)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// gzipErrReader turns a truncated gzip stream into a clear error that
+// readers report as an issue on the last line instead of a bare EOF.
+type gzipErrReader struct {
+	r    io.Reader
+	name string
+}
+
+func (g *gzipErrReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err == io.ErrUnexpectedEOF {
+		err = fmt.Errorf("%s: %w: gzip stream is truncated", g.name, io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
