@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strings"
 )
 
 // version is set with -ldflags "-X main.version=..." for releases.
@@ -83,5 +82,4 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'reportgen <command> --help' for its flags and an example.")
 	fmt.Fprintln(w, "Exit codes: 0 clean, 1 flagged (hacking/warning found), 2 usage or input error.")
-	_ = strings.TrimSpace
 }

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/goodhart-rl/goodhart/analysis"
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+// inputFlags are the flags every command that reads a run accepts.
+type inputFlags struct {
+	format  string
+	mapping string
+	grain   string
+	strict  bool
+	last    int
+}
+
+func (f *inputFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.format, "input-format", "", "force the input format (default: detect from content)")
+	fs.StringVar(&f.mapping, "map", "", "map source keys to columns, e.g. reward=train_reward,length=len")
+	fs.StringVar(&f.grain, "grain", "", "what one row is: call|sample|episode|step (default: inferred)")
+	fs.BoolVar(&f.strict, "strict", false, "treat any malformed record as an error (exit 2)")
+	fs.IntVar(&f.last, "last", 0, "use only the last N records (0 = all)")
+}
+
+func (f *inputFlags) options() (ingest.Options, error) {
+	opt := ingest.Options{Format: f.format, Strict: f.strict}
+	if f.mapping != "" {
+		m, err := parseKV(f.mapping)
+		if err != nil {
+			return opt, fmt.Errorf("--map: %v", err)
+		}
+		opt.Map = m
+	}
+	switch ingest.Grain(f.grain) {
+	case "", ingest.GrainCall, ingest.GrainSample, ingest.GrainEpisode, ingest.GrainStep:
+		opt.Grain = ingest.Grain(f.grain)
+	default:
+		return opt, fmt.Errorf("--grain %q: want call, sample, episode or step", f.grain)
+	}
+	return opt, nil
+}
+
+// load reads path with the input flags, reports skipped records on stderr in
+// one line and applies --last. It returns an error only for input that cannot
+// be read as a run (the caller exits 2).
+func (f *inputFlags) load(path string, stderr io.Writer) (*ingest.Run, error) {
+	opt, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	run, err := ingest.ReadFile(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	reportSkipped(stderr, run)
+	if f.last < 0 {
+		return nil, fmt.Errorf("--last %d: must be >= 0", f.last)
+	}
+	return run.Last(f.last), nil
+}
+
+// reportSkipped prints "skipped 3 malformed records: run.jsonl:17, :204, :9120"
+// and the first issue's reason, or nothing when the run was clean.
+func reportSkipped(w io.Writer, run *ingest.Run) {
+	if run.Skipped == 0 && len(run.Issues) == 0 {
+		return
+	}
+	n := run.Skipped
+	if n == 0 {
+		n = len(run.Issues)
+	}
+	noun := "records"
+	if n == 1 {
+		noun = "record"
+	}
+	var locs []string
+	for i, is := range run.Issues {
+		if i == 5 {
+			locs = append(locs, "...")
+			break
+		}
+		if i == 0 {
+			locs = append(locs, fmt.Sprintf("%s:%d", is.File, is.Line))
+		} else {
+			locs = append(locs, fmt.Sprintf(":%d", is.Line))
+		}
+	}
+	fmt.Fprintf(w, "goodhart: skipped %d malformed %s: %s\n", n, noun, strings.Join(locs, ", "))
+	if len(run.Issues) > 0 {
+		fmt.Fprintf(w, "  first: %s\n", run.Issues[0].Error())
+	}
+}
+
+// inputError prints err for a run that could not be read and returns 2.
+func inputError(stderr io.Writer, err error) int {
+	msg := err.Error()
+	if errors.Is(err, ingest.ErrStrict) {
+		msg += " (drop --strict to skip bad records)"
+	}
+	fmt.Fprintf(stderr, "reportgen: %s\n", msg)
+	return exitUsage
+}
+
+// usageError prints a usage problem and returns 2.
+func usageError(stderr io.Writer, cmd, format string, args ...any) int {
+	fmt.Fprintf(stderr, "reportgen %s: %s\nRun 'reportgen %s --help' for usage.\n", cmd, fmt.Sprintf(format, args...), cmd)
+	return exitUsage
+}
+
+// parseKV parses "a=1,b=x" into a map, rejecting empty keys and duplicates.
+func parseKV(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("%q is not name=value", part)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("%q given twice", k)
+		}
+		out[k] = v
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty list")
+	}
+	return out, nil
+}
+
+// parseWeights parses "task=0.7,safety=0.3" into numbers.
+func parseWeights(s string) (map[string]float64, error) {
+	kv, err := parseKV(s)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]float64, len(kv))
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		x, err := strconv.ParseFloat(kv[k], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%s: not a number", k, kv[k])
+		}
+		out[k] = x
+	}
+	return out, nil
+}
+
+// auditFlags are the detector flags shared by audit, summary, report and show.
+type auditFlags struct {
+	window      int
+	sensitivity string
+	maxReward   float64
+	detectors   string
+	lowerBetter string
+}
+
+func (a *auditFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&a.window, "window", 0, "rolling window in records (default 100; step-grain logs get a window scaled to their length)")
+	fs.StringVar(&a.sensitivity, "sensitivity", "medium", "low|medium|high")
+	fs.Float64Var(&a.maxReward, "max-reward", 0, "the reward ceiling (default: the highest reward seen so far)")
+	fs.StringVar(&a.detectors, "detectors", "all", "all | rewardspy (exactly rewardspy's five) | a comma list of names")
+	fs.StringVar(&a.lowerBetter, "eval-lower-better", "", "comma list of eval metrics where lower is better (loss, perplexity are known)")
+}
+
+func (a *auditFlags) config(fs *flag.FlagSet) (analysis.Config, error) {
+	cfg := analysis.Config{Window: a.window, Sensitivity: analysis.Sensitivity(a.sensitivity)}
+	switch cfg.Sensitivity {
+	case analysis.SensitivityLow, analysis.SensitivityMedium, analysis.SensitivityHigh:
+	default:
+		return cfg, fmt.Errorf("--sensitivity %q: want low, medium or high", a.sensitivity)
+	}
+	if a.window < 0 {
+		return cfg, fmt.Errorf("--window %d: must be > 0", a.window)
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "max-reward" {
+			cfg.HasMaxReward = true
+			cfg.MaxReward = a.maxReward
+		}
+	})
+	for _, d := range strings.Split(a.detectors, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			cfg.Detectors = append(cfg.Detectors, d)
+		}
+	}
+	for _, d := range strings.Split(a.lowerBetter, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			cfg.EvalLowerBetter = append(cfg.EvalLowerBetter, d)
+		}
+	}
+	return cfg, nil
+}
+
+// newFlagSet returns a flag set whose --help prints the usage line, what the
+// command does, an example and the flags, to stdout.
+func newFlagSet(name, usageLine, about, example string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: reportgen %s\n\n%s\n\nExample:\n  %s\n\nFlags:\n", usageLine, about, example)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseArgs parses flags that may come before or after positional arguments
+// ("audit run.jsonl --window 50" and "audit --window 50 run.jsonl"). It
+// returns the positional arguments; help is true when --help was asked for
+// (usage already printed; exit 0).
+func parseArgs(fs *flag.FlagSet, args []string) (pos []string, help bool, err error) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, true, nil
+			}
+			return nil, false, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, false, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), false, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
