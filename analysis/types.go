@@ -111,3 +111,34 @@ func Register(d Detector) {
 
 // Registered returns the registered batch detectors in name order.
 func Registered() []Detector { return append([]Detector(nil), registry...) }
+
+// Verdicts, from the final statuses (DESIGN §2.1).
+const (
+	VerdictCollecting = "collecting" // fewer records than the window
+	VerdictHealthy    = "healthy"
+	VerdictWarning    = "warning"
+	VerdictHacking    = "hacking"
+)
+
+// NamedResult is one detector's final result.
+type NamedResult struct {
+	Name string
+	Result
+}
+
+// Summary holds statistics of the reward over the last window.
+type Summary struct {
+	Mean, Std, Min, Max, P50, P95 float64
+}
+
+// Report is the outcome of an audit: what `reportgen audit` prints.
+type Report struct {
+	Records   int
+	Window    int           // the window W actually used
+	Verdict   string        // one of the Verdict* constants
+	ExitCode  int           // 1 when any final status is WARNING or ALERT, else 0
+	Detectors []NamedResult // rewardspy's five first (variance, slope, component, ceiling, length), then batch detectors by name
+	Alerts    []Alert       // in record order
+	Diagnosis string        // rewardspy's diagnosis text
+	Summary   *Summary      // nil when the run has no records
+}
