@@ -192,3 +192,47 @@ func (g *gzipErrReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Writer writes a whole run in one output format (csv, jsonl, parquet,
+// tfevents). Register writers from init functions; `reportgen export`
+// looks them up by name or by the output file's extension.
+type Writer struct {
+	Name  string   // "csv", "jsonl", "parquet", "tfevents"
+	Exts  []string // file name endings that select it, e.g. ".csv", ".parquet"
+	Write func(w io.Writer, run *Run) error
+}
+
+var writers []*Writer
+
+// RegisterWriter adds an output format.
+func RegisterWriter(w *Writer) { writers = append(writers, w) }
+
+// Writers returns the registered output formats in registration order.
+func Writers() []*Writer { return append([]*Writer(nil), writers...) }
+
+// LookupWriter finds a writer by name, or else by the ending of path.
+func LookupWriter(name, path string) (*Writer, error) {
+	for _, w := range writers {
+		if name != "" && w.Name == name {
+			return w, nil
+		}
+	}
+	if name == "" {
+		for _, w := range writers {
+			for _, e := range w.Exts {
+				if strings.HasSuffix(strings.ToLower(path), e) {
+					return w, nil
+				}
+			}
+		}
+	}
+	var names []string
+	for _, w := range writers {
+		names = append(names, w.Name)
+	}
+	sort.Strings(names)
+	if name == "" {
+		return nil, fmt.Errorf("cannot tell the output format from %q: use --format (%s)", path, strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("%w %q for output (known: %s)", ErrUnknownFormat, name, strings.Join(names, ", "))
+}
