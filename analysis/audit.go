@@ -1,0 +1,253 @@
+package analysis
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+// Sentinel errors of Audit; test with errors.Is.
+var (
+	// ErrUnknownDetector: Config.Detectors names a detector that does not exist.
+	ErrUnknownDetector = errors.New("unknown detector")
+	// ErrBadConfig: a Config field is out of range (sensitivity, window).
+	ErrBadConfig = errors.New("bad audit config")
+	// ErrNoReward: the run has records but no reward column.
+	ErrNoReward = errors.New("run has no reward column")
+)
+
+// selectDetectors resolves Config.Detectors. nil, [] or ["all"] select
+// the five streaming detectors and every batch detector (those that apply
+// run); "rewardspy" stands for the five; other entries are detector names.
+// batch is the registered batch detectors to consider (nil: Registered()).
+// explicit lists batch detectors named one by one (they are reported even
+// when they do not apply).
+func selectDetectors(names []string, batch []Detector) (five map[string]bool, chosen []Detector, err error) {
+	if batch == nil {
+		batch = Registered()
+	}
+	five = map[string]bool{}
+	all := len(names) == 0
+	for _, n := range names {
+		if strings.TrimSpace(n) == "all" {
+			all = true
+		}
+	}
+	if all {
+		for _, n := range StreamingDetectors {
+			five[n] = true
+		}
+		return five, batch, nil
+	}
+	byName := map[string]Detector{}
+	for _, d := range batch {
+		byName[d.Name()] = d
+	}
+	seen := map[string]bool{}
+	var unknown []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		switch {
+		case n == "":
+		case n == "rewardspy":
+			for _, s := range StreamingDetectors {
+				five[s] = true
+			}
+		case isStreaming(n):
+			five[n] = true
+		case byName[n] != nil:
+			if !seen[n] {
+				seen[n] = true
+				chosen = append(chosen, byName[n])
+			}
+		default:
+			unknown = append(unknown, n)
+		}
+	}
+	if len(unknown) > 0 {
+		valid := append([]string{"all", "rewardspy"}, StreamingDetectors...)
+		var extra []string
+		for _, d := range batch {
+			extra = append(extra, d.Name())
+		}
+		sort.Strings(extra)
+		valid = append(valid, extra...)
+		return nil, nil, fmt.Errorf("%w %s (valid: %s)", ErrUnknownDetector,
+			strings.Join(quoteAll(unknown), ", "), strings.Join(valid, ", "))
+	}
+	sort.SliceStable(chosen, func(i, j int) bool { return chosen[i].Name() < chosen[j].Name() })
+	return five, chosen, nil
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
+}
+
+// Validate checks cfg: sensitivity "" or low/medium/high, window >= 0, a
+// finite max reward, and known detector names.
+func (cfg Config) Validate() error {
+	switch cfg.Sensitivity {
+	case "", SensitivityLow, SensitivityMedium, SensitivityHigh:
+	default:
+		return fmt.Errorf("%w: sensitivity %q: want low, medium or high", ErrBadConfig, cfg.Sensitivity)
+	}
+	if cfg.Window < 0 {
+		return fmt.Errorf("%w: window %d: must be > 0", ErrBadConfig, cfg.Window)
+	}
+	if cfg.HasMaxReward && (math.IsNaN(cfg.MaxReward) || math.IsInf(cfg.MaxReward, 0)) {
+		return fmt.Errorf("%w: max reward %v: must be a finite number", ErrBadConfig, cfg.MaxReward)
+	}
+	_, _, err := selectDetectors(cfg.Detectors, nil)
+	return err
+}
+
+// Audit replays run through the streaming Engine (the five rewardspy
+// detectors, with the windows of WindowFor), then runs the selected batch
+// detectors, and returns the report: final statuses (the five first, then
+// batch detectors by name), alerts in record order, verdict, exit code,
+// diagnosis and summary statistics.
+//
+// Records with a missing (NaN) reward are skipped by the five and not
+// counted in Report.Records. Each alert's RunStep is the run's step column
+// at its record (the row index when the run has none). With
+// Config.Detectors nil or ["all"], batch detectors that do not apply to the
+// run's columns are left out; a batch detector named explicitly is always
+// reported (NOT_APPLICABLE when it does not apply). A run with no records
+// gives an empty report: no detectors, verdict "collecting", exit code 0,
+// diagnosis "No records found.", no summary.
+func Audit(run *ingest.Run, cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	_, batch, err := selectDetectors(cfg.Detectors, nil)
+	if err != nil {
+		return nil, err
+	}
+	explicit := !(len(cfg.Detectors) == 0 || containsAll(cfg.Detectors))
+	win := WindowFor(run, cfg)
+	e := NewEngine(cfg, win)
+	reward, hasReward := run.Column(ingest.ColReward)
+	if run.Len() > 0 && !hasReward {
+		return nil, fmt.Errorf("%s: %w (map one with --map reward=<key>)", run.Source, ErrNoReward)
+	}
+	if hasReward {
+		replay(e, run, reward)
+	}
+	rep := &Report{Records: e.Records(), Window: win.W}
+	if rep.Records > 0 {
+		rep.Detectors = e.Results()
+		rep.Alerts = e.Alerts()
+		rep.Summary = e.Summary()
+		for _, d := range batch {
+			applies := d.Applies(run, cfg)
+			if !applies {
+				if explicit {
+					rep.Detectors = append(rep.Detectors, NamedResult{Name: d.Name(),
+						Result: Result{Status: StatusNotApplicable, Message: "The run lacks the columns this detector needs."}})
+				}
+				continue
+			}
+			res, alerts := d.Detect(run, cfg)
+			rep.Detectors = append(rep.Detectors, NamedResult{Name: d.Name(), Result: res})
+			rep.Alerts = append(rep.Alerts, alerts...)
+		}
+		sort.SliceStable(rep.Alerts, func(i, j int) bool { return rep.Alerts[i].Step < rep.Alerts[j].Step })
+	}
+	e.finish(rep)
+	return rep, nil
+}
+
+func containsAll(names []string) bool {
+	for _, n := range names {
+		if strings.TrimSpace(n) == "all" {
+			return true
+		}
+	}
+	return false
+}
+
+// replay pushes every row of run with a reward into e.
+func replay(e *Engine, run *ingest.Run, reward []float64) {
+	steps, hasSteps := run.Column(ingest.ColStep)
+	length, hasLength := run.Column(ingest.ColLength)
+	// Components in the order the run first saw them (rewardspy sums the
+	// shares in first-seen order); each registered with the engine the
+	// first time a record carries it.
+	names := componentOrder(run)
+	cols := make([][]float64, len(names))
+	idx := make([]int, len(names))
+	for i, n := range names {
+		cols[i], _ = run.Column(ingest.ComponentPrefix + n)
+		idx[i] = -1
+	}
+	var vals []float64
+	for row := 0; row < run.Len(); row++ {
+		r := reward[row]
+		if math.IsNaN(r) || math.IsInf(r, 0) {
+			continue
+		}
+		vals = vals[:0]
+		for i, c := range cols {
+			v := c[row]
+			if math.IsNaN(v) {
+				continue
+			}
+			if idx[i] < 0 {
+				idx[i] = e.componentIndex(names[i])
+			}
+			for len(vals) <= idx[i] {
+				vals = append(vals, math.NaN())
+			}
+			vals[idx[i]] = v
+		}
+		l := math.NaN()
+		if hasLength {
+			l = length[row]
+		}
+		rs := float64(row)
+		if hasSteps {
+			rs = steps[row]
+		}
+		e.push(r, l, rs, vals)
+	}
+}
+
+// componentOrder returns the run's component names in the order the source
+// listed them (ingest.MetaComponentOrder, kept by the JSONL reader), then
+// any others sorted. rewardspy sums component shares in first-seen order,
+// and replay registers each component the first time a record carries it,
+// walking a record's components in this order, which reproduces that.
+func componentOrder(run *ingest.Run) []string {
+	names := run.Components()
+	var listed []string
+	if s := run.Meta[ingest.MetaComponentOrder]; s != "" {
+		_ = json.Unmarshal([]byte(s), &listed)
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	var out []string
+	used := map[string]bool{}
+	for _, n := range listed {
+		if have[n] && !used[n] {
+			used[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, n := range names {
+		if !used[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,198 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+// DetGroup is the GRPO group-collapse detector's name.
+const DetGroup = "group"
+
+// Group-collapse parameters (DESIGN §2.2).
+const (
+	groupMinGroups  = 20   // insufficient data below this many groups (or step values)
+	groupRecent     = 500  // rate over the last groupRecent groups
+	groupCollapsed  = 1e-6 // a group whose reward pstdev is below this is collapsed
+	groupAlertAbove = 0.5  // ALERT when the collapsed rate is above this
+)
+
+// groupDetector is GRPO group collapse (DESIGN §2.2): groups whose rewards
+// all tie give GRPO a zero advantage, so no learning signal.
+//
+// Sample grain with a group column: consecutive rows with the same group id
+// form one group; a group is collapsed when the population std of its
+// finite rewards is < 1e-6 (a one-sample group is collapsed). After each
+// completed group g (g >= 20), rate = collapsed / total over the last
+// min(500, g) groups; ALERT (HIGH) while rate > 0.5, OK at rate <= 0.5:
+// "{rate:.0%} of recent groups have zero reward variance."
+//
+// Step grain with zero_std_frac (TRL's frac_reward_zero_std): the same rule
+// with rate = mean of the last min(500, n) finite zero_std_frac values,
+// after at least 20 values.
+//
+// Alerts follow the de-duplication rule of DESIGN §2.1 (one alert each time
+// the status turns ALERT). Unlike rewardspy, the final status counts in the
+// verdict.
+type groupDetector struct{}
+
+func init() { Register(groupDetector{}) }
+
+func (groupDetector) Name() string { return DetGroup }
+
+func (groupDetector) Applies(run *ingest.Run, cfg Config) bool {
+	if _, ok := run.Column(ingest.ColZeroStdFrac); ok {
+		return true
+	}
+	_, g := run.Column(ingest.ColGroup)
+	_, gs := run.StringColumn(ingest.ColGroup)
+	_, r := run.Column(ingest.ColReward)
+	return (g || gs) && r
+}
+
+// groupUnit is one group (or one step's zero_std_frac): its collapsed
+// weight (0..1) and the row range it covers.
+type groupUnit struct {
+	collapsed float64
+	from, to  int // rows
+}
+
+func (d groupDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
+	units, fromSteps := groupUnits(run)
+	rc := newRecordCounter(run)
+	steps := run.Steps()
+	noun := "groups"
+	if fromSteps {
+		noun = "logged steps"
+	}
+	if len(units) < groupMinGroups {
+		return Result{Status: StatusInsufficient, Severity: SeverityLow,
+			Message: fmt.Sprintf("Need %d %s to judge group collapse, have %d.", groupMinGroups, noun, len(units))}, nil
+	}
+	var alerts []Alert
+	var last Status
+	var res Result
+	sum := 0.0
+	for i, u := range units {
+		sum += u.collapsed
+		if i >= groupRecent {
+			sum -= units[i-groupRecent].collapsed
+		}
+		if i+1 < groupMinGroups {
+			continue
+		}
+		k := min(groupRecent, i+1)
+		first := units[i+1-k]
+		rate := sum / float64(k)
+		if rate < 0 { // float drift after many removals
+			rate = 0
+		}
+		ev := &Evidence{FromStep: steps[first.from], ToStep: steps[u.to],
+			FromRecord: rc.at(first.from), ToRecord: rc.at(u.to),
+			Numbers: map[string]float64{"rate": rate, "window": float64(k)}}
+		if rate > groupAlertAbove {
+			if fromSteps {
+				ev.Reason = fmt.Sprintf("Over the last %d logged steps, on average %s of GRPO groups had identical rewards, so those groups gave no learning signal.", k, PyPercent(rate, 0))
+			} else {
+				ev.Numbers["collapsed"] = math.Round(rate * float64(k))
+				ev.Reason = fmt.Sprintf("%d of the last %d groups had identical rewards for every sample, so those groups gave no learning signal.", int(math.Round(rate*float64(k))), k)
+			}
+			res = Result{Status: StatusAlert, Severity: SeverityHigh,
+				Message:  PyPercent(rate, 0) + " of recent groups have zero reward variance.",
+				Detail:   "Check the reward for ties (a binary or saturated reward) or raise the group size; see evidence for the step range.",
+				Evidence: ev}
+		} else {
+			ev.Reason = fmt.Sprintf("%s of recent groups have zero reward variance, at or below the 50%% alert level.", PyPercent(rate, 0))
+			res = Result{Status: StatusOK, Message: "Groups keep reward variance.", Evidence: ev}
+		}
+		if res.Status.Actionable() && res.Status != last {
+			alerts = append(alerts, alertFrom(DetGroup, res, run, rc, u.to))
+		}
+		if res.Status == StatusOK || res.Status.Actionable() {
+			last = res.Status
+		}
+	}
+	return res, alerts
+}
+
+// groupUnits returns the groups of a sample-grain run, or one unit per
+// finite zero_std_frac value; fromSteps says which.
+func groupUnits(run *ingest.Run) (units []groupUnit, fromSteps bool) {
+	if zs, ok := run.Column(ingest.ColZeroStdFrac); ok {
+		if _, g := run.Column(ingest.ColGroup); !g || run.Grain == ingest.GrainStep {
+			for i, v := range zs {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					continue
+				}
+				units = append(units, groupUnit{collapsed: math.Max(0, math.Min(1, v)), from: i, to: i})
+			}
+			return units, true
+		}
+	}
+	reward, _ := run.Column(ingest.ColReward)
+	key := groupKeys(run)
+	if key == nil || reward == nil {
+		return nil, false
+	}
+	start := -1
+	var vals []float64
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		if len(vals) > 0 {
+			c := 0.0
+			if pstd(vals) < groupCollapsed {
+				c = 1
+			}
+			units = append(units, groupUnit{collapsed: c, from: start, to: end})
+		}
+		vals = vals[:0]
+	}
+	for i := range reward {
+		if key[i] == "" {
+			continue // a row without a group id belongs to no group
+		}
+		if start < 0 || key[i] != key[start] {
+			flush(i - 1)
+			start = i
+		}
+		if r := reward[i]; !math.IsNaN(r) && !math.IsInf(r, 0) {
+			vals = append(vals, r)
+		}
+	}
+	flush(len(reward) - 1)
+	return units, false
+}
+
+// groupKeys returns the group id of each row as a string ("" = none).
+func groupKeys(run *ingest.Run) []string {
+	if s, ok := run.StringColumn(ingest.ColGroup); ok {
+		return s
+	}
+	g, ok := run.Column(ingest.ColGroup)
+	if !ok {
+		return nil
+	}
+	out := make([]string, len(g))
+	for i, v := range g {
+		if !math.IsNaN(v) {
+			out[i] = fmt.Sprint(v)
+		}
+	}
+	return out
+}
+
+// pstd is the population standard deviation sqrt(Σ(x-mean)²/n) (0 for n < 2).
+func pstd(xs []float64) float64 {
+	if len(xs) < 2 {
+		return 0
+	}
+	m := meanOf(xs)
+	s := 0.0
+	for _, x := range xs {
+		s += (x - m) * (x - m)
+	}
+	return math.Sqrt(s / float64(len(xs)))
+}

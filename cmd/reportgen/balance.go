@@ -1,0 +1,191 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/goodhart-rl/goodhart/analysis"
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+func init() {
+	register(&command{
+		name:    "balance",
+		summary: "reward-component balance against an expected split, weight fixes (exit 1 when critical)",
+		run:     runBalance,
+	})
+}
+
+func runBalance(args []string, stdout, stderr io.Writer) int {
+	var in inputFlags
+	var expected, format string
+	var tol float64
+	var window int
+	var imbalancedOnly bool
+	fs := newFlagSet("balance",
+		"balance RUN --expected name=w,... [--tolerance 5] [--window N] [--format text|json|csv] [--imbalanced-only]",
+		"Compare each reward component's share of the total reward magnitude with the\n"+
+			"split you intended (rewardguard's balance analysis): ok within --tolerance\n"+
+			"percentage points, warning within 3x, critical beyond, or when a component\n"+
+			"the agent should earn is completely absent. Suggests weight multipliers.\n"+
+			"Exit code 1 when the overall severity is critical (a CI gate), 0 otherwise,\n"+
+			"2 on bad usage or input.",
+		"reportgen balance train.log --expected food=0.6,survival=0.4 --window 200",
+		stdout)
+	in.register(fs)
+	fs.StringVar(&expected, "expected", "", "intended split as relative weights, e.g. task=0.7,safety=0.3 (default: the observed shares)")
+	fs.Float64Var(&tol, "tolerance", analysis.DefaultTolerance, "ok band in percentage points (warning up to 3x)")
+	fs.IntVar(&window, "window", 0, "analyse only the last N records (0 = all)")
+	fs.StringVar(&format, "format", "text", "output format: text|json|csv")
+	fs.BoolVar(&imbalancedOnly, "imbalanced-only", false, "list only the components that need action")
+	pos, help, err := parseArgs(fs, args)
+	if help {
+		return exitOK
+	}
+	if err != nil {
+		return usageError(stderr, "balance", "%v", err)
+	}
+	if len(pos) != 1 {
+		return usageError(stderr, "balance", "want exactly one RUN file, got %d", len(pos))
+	}
+	switch format {
+	case "text", "json", "csv":
+	default:
+		return usageError(stderr, "balance", "--format %q: want text, json or csv", format)
+	}
+	if window < 0 {
+		return usageError(stderr, "balance", "--window %d: must be >= 0 (0 = all records)", window)
+	}
+	if tol < 0 || math.IsNaN(tol) || math.IsInf(tol, 0) {
+		return usageError(stderr, "balance", "--tolerance %v: must be a number >= 0", tol)
+	}
+	var exp map[string]float64
+	if expected != "" {
+		if exp, err = parseWeights(expected); err != nil {
+			return usageError(stderr, "balance", "--expected: %v", err)
+		}
+		if _, err := analysis.ExpectedPercentages(exp); err != nil {
+			return usageError(stderr, "balance", "--expected: %v", err)
+		}
+	}
+	run, err := in.load(pos[0], stderr)
+	if err != nil {
+		return inputError(stderr, err)
+	}
+	if exp == nil {
+		if exp, err = observedAsExpected(run, window, stderr); err != nil {
+			return inputError(stderr, fmt.Errorf("%s: %w", pos[0], err))
+		}
+	}
+	res, err := analysis.Balance(run, exp, analysis.BalanceOptions{Tolerance: tol, HasTolerance: true, Window: window})
+	if err != nil {
+		if errors.Is(err, analysis.ErrNoComponents) {
+			err = noComponentsError(pos[0], run)
+		}
+		return inputError(stderr, err)
+	}
+	if imbalancedOnly {
+		res = onlyImbalanced(res)
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(res)
+	case "csv":
+		err = writeBalanceCSV(stdout, res)
+	default:
+		err = analysis.WriteBalanceReport(stdout, res)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "reportgen balance: %v\n", err)
+		return exitUsage
+	}
+	if res.Severity == analysis.BalanceCritical {
+		return exitFlagged
+	}
+	return exitOK
+}
+
+// noComponentsError explains what balance and align need.
+func noComponentsError(path string, run *ingest.Run) error {
+	return fmt.Errorf("%s: %w: balance needs per-component rewards (component.<name> columns: rewardspy \"components\", TRL rewards/<f>, rewardguard sources:); this %s run has only %s",
+		path, analysis.ErrNoComponents, run.Format, strings.Join(run.Columns(), ", "))
+}
+
+// observedAsExpected uses the run's own magnitude shares as the expected
+// split, and says so on stderr.
+func observedAsExpected(run *ingest.Run, window int, stderr io.Writer) (map[string]float64, error) {
+	var comps []string
+	for _, c := range run.Components() {
+		if c != ingest.TotalComponent {
+			comps = append(comps, c)
+		}
+	}
+	if len(comps) == 0 {
+		return nil, fmt.Errorf("%w: balance needs per-component rewards (component.<name> columns)", analysis.ErrNoComponents)
+	}
+	shares := analysis.ObservedShares(run.Last(window), comps)
+	sum := 0.0
+	var parts []string
+	for _, c := range balanceKeys(shares) {
+		sum += shares[c]
+		parts = append(parts, c+"="+strconv.FormatFloat(shares[c], 'f', -1, 64))
+	}
+	if sum == 0 {
+		return nil, errors.New("every component value is 0 in the records analysed: nothing to balance")
+	}
+	fmt.Fprintf(stderr, "reportgen balance: no --expected given, so the observed shares are used as expected (%s) and every component reads ok.\n"+
+		"  Pass your intended split, e.g. --expected %s, to find imbalance.\n", strings.Join(parts, ","), strings.Join(parts, ","))
+	return shares, nil
+}
+
+func balanceKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// onlyImbalanced keeps the components whose status is imbalanced.
+func onlyImbalanced(r *analysis.BalanceResult) *analysis.BalanceResult {
+	cp := *r
+	cp.ImbalanceReport = map[string]analysis.ComponentBalance{}
+	cp.SuggestedRewardWeights = map[string]float64{}
+	for c, cb := range r.ImbalanceReport {
+		if cb.Status == analysis.StatusImbalanced {
+			cp.ImbalanceReport[c] = cb
+			if w, ok := r.SuggestedRewardWeights[c]; ok {
+				cp.SuggestedRewardWeights[c] = w
+			}
+		}
+	}
+	return &cp
+}
+
+// writeBalanceCSV writes source,real_pct,expected_pct,difference,severity,
+// weight,recommendation, one row per component, sorted.
+func writeBalanceCSV(w io.Writer, r *analysis.BalanceResult) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"source", "real_pct", "expected_pct", "difference", "severity", "weight", "recommendation"})
+	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	for _, c := range r.Components() {
+		cb := r.ImbalanceReport[c]
+		weight := ""
+		if x, ok := r.SuggestedRewardWeights[c]; ok {
+			weight = num(x)
+		}
+		cw.Write([]string{c, num(cb.Real), num(cb.Expected), num(cb.Difference), cb.Severity, weight, cb.Recommendation})
+	}
+	cw.Flush()
+	return cw.Error()
+}

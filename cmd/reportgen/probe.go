@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/goodhart-rl/goodhart/ingest"
+	"github.com/goodhart-rl/goodhart/probe"
+)
+
+func init() {
+	register(&command{
+		name:    "probe",
+		summary: "score a case file with a reward command or endpoint; --hacks fuzzes it for loopholes",
+		run:     runProbe,
+	})
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, " ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+const probeAbout = `Run a reward function on every case of a case file and print the
+score summary and the cases that failed. With --hacks, rewrite each
+response the ways policies game rewards (padding, repetition, answer
+spam, format tokens only, a fake final answer, empty, ...) and report
+which rewrites raise the reward without solving the task.
+
+The reward function is one of:
+  --cmd ARG (repeat per argument) or --cmd-json '["python3","r.py"]'
+      a program reading one case per line on stdin, {"args":[...],"kwargs":{...}},
+      and printing one result per line: a number, {"name": value, ...}
+      or {"error": "..."}. No shell is involved.
+  --url URL
+      an endpoint taking one case per POST (same JSON) and replying with
+      one result.
+See testdata/probe/README.md for the protocol and examples.
+
+Case file (-p): a JSON array or JSONL; each item is {"args":[...],
+"kwargs":{...}}, another object (named arguments), an array (positional)
+or a scalar (one argument).
+
+Exit codes: 0 ok, 1 the reward is exploitable (with --hacks),
+2 bad flags, an unreadable case file, or a reward function that cannot
+score any case.`
+
+func runProbe(args []string, stdout, stderr io.Writer) int {
+	var (
+		cmdArgs          stringList
+		headers          stringList
+		cmdJSON, rawURL  string
+		cases, out       string
+		format           string
+		hacks, passErr   bool
+		timeout          time.Duration
+		concurrency      int
+		respField, ansF  string
+		correct          string
+		minShare         float64
+		maxFailuresShown int
+	)
+	fs := newFlagSet("probe",
+		"probe (--cmd ARG... | --cmd-json JSON | --url URL) -p CASES [--hacks] [--timeout 5s] [--concurrency N] [--format text|json] [-o run.jsonl]",
+		probeAbout,
+		"reportgen probe --cmd python3 --cmd reward.py -p cases.json --hacks --correct-component correctness",
+		stdout)
+	fs.Var(&cmdArgs, "cmd", "one argument of the reward command (repeat: --cmd python3 --cmd reward.py)")
+	fs.StringVar(&cmdJSON, "cmd-json", "", `the reward command as a JSON array, e.g. '["python3","reward.py"]'`)
+	fs.StringVar(&rawURL, "url", "", "HTTP endpoint: each case is POSTed as JSON")
+	fs.Var(&headers, "header", "extra HTTP header 'Name: value' for --url (repeatable)")
+	fs.StringVar(&cases, "p", "", "case file (JSON array or JSONL)")
+	fs.StringVar(&cases, "cases", "", "same as -p")
+	fs.BoolVar(&hacks, "hacks", false, "run the hack probes and report exploitability")
+	fs.DurationVar(&timeout, "timeout", 5*time.Second, "per-case timeout")
+	fs.IntVar(&concurrency, "concurrency", 0, "copies of the command to run, or HTTP requests in flight (default 1 and 8)")
+	fs.StringVar(&format, "format", "text", "output format: text|json")
+	fs.StringVar(&out, "o", "", "also write the scored cases as a run (.jsonl, .csv or .parquet), atomically")
+	fs.StringVar(&respField, "response-field", "", "argument holding the response: a name, or a position like 0 (default: response, completion, output, text, else the first string argument)")
+	fs.StringVar(&ansF, "answer-field", "", "argument holding the reference answer (default: answer, solution, ground_truth, target, else the argument after a positional response)")
+	fs.StringVar(&correct, "correct-component", "", "component that says the task was solved (default: correctness, when the reward returns it)")
+	fs.Float64Var(&minShare, "min-share", 0.10, "share of cases a rewrite must raise to call the reward exploitable")
+	fs.BoolVar(&passErr, "stderr", false, "pass the reward command's stderr through (default: only its last line, in failures)")
+	fs.IntVar(&maxFailuresShown, "max-failures", 20, "failures to list in text output")
+
+	pos, help, err := parseArgs(fs, args)
+	if help {
+		return exitOK
+	}
+	if err != nil {
+		return usageError(stderr, "probe", "%v", err)
+	}
+	if cases == "" && len(pos) == 1 {
+		cases, pos = pos[0], nil
+	}
+	if len(pos) > 0 {
+		if len(cmdArgs) > 0 {
+			return usageError(stderr, "probe", "unexpected argument %q: give each command argument its own --cmd (--cmd python3 --cmd reward.py), or use --cmd-json", pos[0])
+		}
+		return usageError(stderr, "probe", "unexpected argument %q", pos[0])
+	}
+	if cases == "" {
+		return usageError(stderr, "probe", "no case file: give -p cases.json")
+	}
+	if format != "text" && format != "json" {
+		return usageError(stderr, "probe", "--format %q: want text or json", format)
+	}
+	if timeout <= 0 {
+		return usageError(stderr, "probe", "--timeout %s: must be > 0", timeout)
+	}
+	if concurrency < 0 {
+		return usageError(stderr, "probe", "--concurrency %d: must be >= 0", concurrency)
+	}
+	if minShare <= 0 || minShare > 1 {
+		return usageError(stderr, "probe", "--min-share %g: want a share in (0, 1]", minShare)
+	}
+	var writer *ingest.Writer
+	if out != "" {
+		if writer, err = ingest.LookupWriter("", out); err != nil {
+			return usageError(stderr, "probe", "-o %s: %v", out, err)
+		}
+	}
+
+	kinds := 0
+	if len(cmdArgs) > 0 {
+		kinds++
+	}
+	if cmdJSON != "" {
+		kinds++
+	}
+	if rawURL != "" {
+		kinds++
+	}
+	if kinds != 1 {
+		return usageError(stderr, "probe", "give exactly one reward function: --cmd ARG..., --cmd-json or --url")
+	}
+	var (
+		fn     probe.RewardFunc
+		target string
+		cmd    *probe.Command
+	)
+	switch {
+	case rawURL != "":
+		u, err := url.Parse(rawURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError(stderr, "probe", "--url %q: want http://host[:port]/path", rawURL)
+		}
+		h := &probe.HTTP{URL: rawURL, Timeout: timeout, Concurrency: concurrency, Header: http.Header{}}
+		for _, hv := range headers {
+			k, v, ok := strings.Cut(hv, ":")
+			if !ok || strings.TrimSpace(k) == "" {
+				return usageError(stderr, "probe", "--header %q: want 'Name: value'", hv)
+			}
+			h.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		}
+		fn, target = h, rawURL
+	default:
+		argv := []string(cmdArgs)
+		if cmdJSON != "" {
+			if err := json.Unmarshal([]byte(cmdJSON), &argv); err != nil || len(argv) == 0 {
+				return usageError(stderr, "probe", `--cmd-json: want a non-empty JSON array of strings, e.g. '["python3","reward.py"]'`)
+			}
+		}
+		if len(headers) > 0 {
+			return usageError(stderr, "probe", "--header only applies to --url")
+		}
+		cmd = &probe.Command{Argv: argv, Timeout: timeout, Processes: concurrency}
+		if passErr {
+			cmd.Stderr = stderr
+		}
+		defer cmd.Close()
+		fn, target = cmd, strings.Join(argv, " ")
+	}
+
+	cs, err := probe.ReadCasesFile(cases)
+	if err != nil {
+		return inputError(stderr, err)
+	}
+	if len(cs) == 0 {
+		fmt.Fprintf(stderr, "reportgen probe: %s has no cases\n", cases)
+		return exitUsage
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	popt := probe.Options{ResponseField: respField}
+	res, err := probe.Probe(ctx, fn, cs, popt)
+	if err != nil {
+		return probeFailed(stderr, err)
+	}
+	res.Source = cases
+	rep := &probe.Report{Target: target, Results: res, MaxFailures: maxFailuresShown}
+	if hacks {
+		h, err := probe.Hack(ctx, fn, res, probe.HackOptions{ResponseField: respField, AnswerField: ansF,
+			CorrectComponent: correct, MinShare: minShare}, popt)
+		if err != nil {
+			return probeFailed(stderr, err)
+		}
+		if correct != "" && !hasComponent(res, correct) {
+			fmt.Fprintf(stderr, "reportgen probe: warning: --correct-component %q: the reward returned no such component (has: %s)\n",
+				correct, listOrNone(res.ComponentNames()))
+		}
+		rep.Hacks = h
+	}
+	if format == "json" {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "reportgen probe: %v\n", err)
+		return exitUsage
+	}
+	if writer != nil {
+		run := res.Run()
+		if err := ingest.WriteFileAtomic(out, func(w io.Writer) error { return writer.Write(w, run) }); err != nil {
+			fmt.Fprintf(stderr, "reportgen probe: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "reportgen probe: wrote %d scored cases to %s\n", run.Len(), out)
+	}
+	if res.Scored() == 0 {
+		fmt.Fprintf(stderr, "reportgen probe: the reward function scored none of the %d cases (see the failures above)\n", len(cs))
+		return exitUsage
+	}
+	if rep.Hacks != nil && rep.Hacks.Exploitable {
+		return exitFlagged
+	}
+	return exitOK
+}
+
+func probeFailed(stderr io.Writer, err error) int {
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "reportgen probe: interrupted")
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "reportgen probe: %v\n", err)
+	return exitUsage
+}
+
+func hasComponent(res *probe.Results, name string) bool {
+	for _, n := range res.ComponentNames() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}

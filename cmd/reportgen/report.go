@@ -1,0 +1,253 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/goodhart-rl/goodhart/analysis"
+	"github.com/goodhart-rl/goodhart/ingest"
+	"github.com/goodhart-rl/goodhart/plots"
+)
+
+func init() {
+	register(&command{
+		name:    "report",
+		summary: "one self-contained HTML report (verdict, findings, figures) of one or more runs",
+		run:     runReport,
+	})
+}
+
+// reportFlags are the flags report and plot share beyond input and audit.
+type reportFlags struct {
+	expected      string
+	balanceWindow int
+	noAlign       bool
+}
+
+func (r *reportFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.expected, "expected", "", "expected component weights, e.g. task=0.7,format=0.3 (adds balance)")
+	fs.IntVar(&r.balanceWindow, "balance-window", 200, "balance over the last N records (0 = all)")
+	fs.BoolVar(&r.noAlign, "no-align", false, "with --expected, skip the alignment session (default options of 'reportgen align')")
+}
+
+// views computes the balance view of run when --expected is given.
+func (r *reportFlags) balance(run *ingest.Run, exp map[string]float64) (*plots.BalanceView, error) {
+	if exp == nil || len(run.Components()) == 0 {
+		return nil, nil
+	}
+	b, err := analysis.Balance(run, exp, analysis.BalanceOptions{Window: r.balanceWindow})
+	if err != nil {
+		return nil, fmt.Errorf("%s: balance: %w", run.Source, err)
+	}
+	return plots.BalanceViewOf(b), nil
+}
+
+func (r *reportFlags) expectedWeights() (map[string]float64, error) {
+	if r.expected == "" {
+		return nil, nil
+	}
+	w, err := parseWeights(r.expected)
+	if err != nil {
+		return nil, fmt.Errorf("--expected: %v", err)
+	}
+	if _, err := analysis.ExpectedPercentages(w); err != nil {
+		return nil, fmt.Errorf("--expected: %v", err)
+	}
+	return w, nil
+}
+
+func runReport(args []string, stdout, stderr io.Writer) int {
+	var in inputFlags
+	var af auditFlags
+	var rf reportFlags
+	var out, pngDir, title string
+	fs := newFlagSet("report",
+		"report RUN... -o report.html [--expected a=w,...] [--png DIR] [audit flags]",
+		"Audit each run and write one self-contained HTML file (inline SVG and CSS,\n"+
+			"no JavaScript, no network): the verdict and its reasons first, then the\n"+
+			"findings with their step ranges, the figures, summary and balance tables\n"+
+			"and the inputs read. Several runs are compared side by side. --png also\n"+
+			"writes each figure as a PNG for CI artifacts. Exit code 1 when any run is\n"+
+			"flagged (like audit), 2 on bad usage or input.",
+		"reportgen report testdata/runs/hacked.jsonl -o report.html --expected task=0.7,format=0.3",
+		stdout)
+	in.register(fs)
+	af.register(fs)
+	rf.register(fs)
+	fs.StringVar(&out, "o", "report.html", "write the HTML report to FILE")
+	fs.StringVar(&pngDir, "png", "", "also write every figure as PNG into DIR (created if missing)")
+	fs.StringVar(&title, "title", "", "report title (default: goodhart report)")
+	pos, help, err := parseArgs(fs, args)
+	if help {
+		return exitOK
+	}
+	if err != nil {
+		return usageError(stderr, "report", "%v", err)
+	}
+	if len(pos) == 0 {
+		return usageError(stderr, "report", "want at least one RUN file")
+	}
+	if !strings.HasSuffix(strings.ToLower(out), ".html") && !strings.HasSuffix(strings.ToLower(out), ".htm") {
+		return usageError(stderr, "report", "-o %q: the report is HTML; name it .html (use 'reportgen plot' for PNG/SVG)", out)
+	}
+	cfg, err := af.config(fs)
+	if err != nil {
+		return usageError(stderr, "report", "%v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError(stderr, "report", "%v", err)
+	}
+	exp, err := rf.expectedWeights()
+	if err != nil {
+		return usageError(stderr, "report", "%v", err)
+	}
+	if rf.balanceWindow < 0 {
+		return usageError(stderr, "report", "--balance-window %d: must be >= 0", rf.balanceWindow)
+	}
+	bar := newProgress(stderr, "report", 2*len(pos)+1)
+	var runs []*plots.RunReport
+	flagged := false
+	for _, p := range pos {
+		run, err := in.load(p, stderr)
+		if err != nil {
+			bar.done()
+			return inputError(stderr, err)
+		}
+		bar.step()
+		rep, err := analysis.Audit(run, cfg)
+		if err != nil {
+			bar.done()
+			return inputError(stderr, err)
+		}
+		if rep.ExitCode != 0 {
+			flagged = true
+		}
+		bal, err := rf.balance(run, exp)
+		if err != nil {
+			bar.done()
+			return inputError(stderr, err)
+		}
+		var ses *plots.SessionView
+		if exp != nil && !rf.noAlign && len(run.Components()) > 0 {
+			if ses, err = plots.Align(run, exp, analysis.AlignOptions{}, analysis.ReplayOptions{}); err != nil {
+				bar.done()
+				return inputError(stderr, fmt.Errorf("%s: alignment: %w", p, err))
+			}
+		}
+		runs = append(runs, &plots.RunReport{Name: runName(p, pos), Run: run, Audit: rep, Balance: bal, Session: ses})
+	}
+	opt := plots.Options{Config: cfg, Expected: exp}
+	r := plots.BuildReport(runs, opt, func(int, int) { bar.step() })
+	r.Version = version
+	if title != "" {
+		r.Title = title
+	}
+	err = ingest.WriteFileAtomic(out, r.WriteHTML)
+	bar.step()
+	bar.done()
+	if err != nil {
+		fmt.Fprintf(stderr, "reportgen report: %v\n", err)
+		return exitUsage
+	}
+	for _, rr := range runs {
+		for _, e := range rr.FigureErrors {
+			fmt.Fprintf(stderr, "reportgen report: %s: %v\n", rr.Name, e)
+		}
+	}
+	if pngDir != "" {
+		if err := writePNGs(pngDir, runs); err != nil {
+			fmt.Fprintf(stderr, "reportgen report: %v\n", err)
+			return exitUsage
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d %s)\n", out, len(runs), runsNoun(len(runs)))
+	if flagged {
+		return exitFlagged
+	}
+	return exitOK
+}
+
+// runName labels a run in the report: its file name, or its path when two
+// runs share a file name.
+func runName(p string, all []string) string {
+	base := filepath.Base(p)
+	n := 0
+	for _, q := range all {
+		if filepath.Base(q) == base {
+			n++
+		}
+	}
+	if n > 1 {
+		return p
+	}
+	return base
+}
+
+// writePNGs writes <run>-<kind>.png for every figure of every run.
+func writePNGs(dir string, runs []*plots.RunReport) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--png: %w", err)
+	}
+	for _, rr := range runs {
+		stem := strings.TrimSuffix(filepath.Base(rr.Name), filepath.Ext(rr.Name))
+		stem = strings.Map(func(r rune) rune {
+			if r == '/' || r == '\\' || r == ' ' || r == ':' {
+				return '_'
+			}
+			return r
+		}, stem)
+		for _, f := range rr.Figures {
+			if err := f.Save(filepath.Join(dir, stem+"-"+f.Kind+".png")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// runsNoun is "run" or "runs".
+func runsNoun(n int) string {
+	if n == 1 {
+		return "run"
+	}
+	return "runs"
+}
+
+// progress is a one-line progress bar on stderr, drawn only when stderr is
+// a terminal (CI logs stay clean).
+type progress struct {
+	w        io.Writer
+	what     string
+	n, total int
+	active   bool
+}
+
+func newProgress(stderr io.Writer, what string, total int) *progress {
+	p := &progress{w: stderr, what: what, total: total}
+	if f, ok := stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.active = true
+		}
+	}
+	return p
+}
+
+func (p *progress) step() {
+	p.n++
+	if !p.active || p.total <= 0 {
+		return
+	}
+	const width = 30
+	fill := min(width, p.n*width/p.total)
+	fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d", p.what, strings.Repeat("#", fill), strings.Repeat(".", width-fill), min(p.n, p.total), p.total)
+}
+
+func (p *progress) done() {
+	if p.active && p.n > 0 {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

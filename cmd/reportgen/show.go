@@ -1,0 +1,760 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goodhart-rl/goodhart/analysis"
+	"github.com/goodhart-rl/goodhart/ingest"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(&command{
+		name:    "show",
+		summary: "live terminal view of a run; --follow tails a growing log",
+		run:     runShow,
+	})
+}
+
+const showAbout = `Shows a run in a full-screen terminal view: the verdict and why, reward
+statistics over the last window, one line per detector, the reward curve,
+component shares (negative means marked), the latest alerts and records.
+With --follow it tails the file as training appends to it: a half-written
+last line waits for its newline, a truncated or rotated log is read again
+from the start, a missing log is waited for, malformed lines are counted.
+Line formats (rewardspy/generic JSONL, verl logs, CSV, SB3 monitor.csv,
+rewardguard logs) are read incrementally; Parquet, TensorBoard files,
+trainer_state.json and .gz files are re-read whole when they change.
+
+Keys: q quit, p pause/resume the display, e export the run as CSV (to
+--export). When stdout is not a terminal it prints a plain summary and
+exits with audit's exit code (0 clean, 1 flagged, 2 bad input). NO_COLOR
+turns colour off.`
+
+// showOptions is everything runShow parsed.
+type showOptions struct {
+	in       inputFlags
+	audit    auditFlags
+	follow   bool
+	interval time.Duration
+	export   string
+	path     string
+	cfg      analysis.Config
+}
+
+func runShow(args []string, stdout, stderr io.Writer) int {
+	var o showOptions
+	fs := newFlagSet("show", "show RUN [--follow] [--interval 500ms] [flags]", showAbout,
+		"reportgen show runs/grpo.jsonl --follow --max-reward 1", stdout)
+	o.in.register(fs)
+	o.audit.register(fs)
+	fs.BoolVar(&o.follow, "follow", false, "keep reading the file as it grows (Ctrl-C or q to stop)")
+	fs.DurationVar(&o.interval, "interval", 500*time.Millisecond, "how often to check the file and redraw")
+	fs.StringVar(&o.export, "export", "", "CSV file the e key writes (default: RUN's name + .export.csv, in the current directory)")
+	pos, help, err := parseArgs(fs, args)
+	if help {
+		return exitOK
+	}
+	if err != nil {
+		return usageError(stderr, "show", "%v", err)
+	}
+	if len(pos) != 1 {
+		return usageError(stderr, "show", "want exactly one RUN file, got %d", len(pos))
+	}
+	o.path = pos[0]
+	if o.interval <= 0 {
+		return usageError(stderr, "show", "--interval %v: must be > 0", o.interval)
+	}
+	if o.in.last < 0 {
+		return usageError(stderr, "show", "--last %d: must be >= 0", o.in.last)
+	}
+	if o.cfg, err = o.audit.config(fs); err != nil {
+		return usageError(stderr, "show", "%v", err)
+	}
+	if _, err := o.in.options(); err != nil {
+		return usageError(stderr, "show", "%v", err)
+	}
+	if o.export == "" {
+		o.export = defaultExportName(o.path)
+	}
+	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return runShowTUI(&o, stderr)
+	}
+	return runShowPlain(&o, stdout, stderr)
+}
+
+// defaultExportName is RUN's base name without .gz and extension, plus
+// ".export.csv", in the current directory.
+func defaultExportName(path string) string {
+	base := strings.TrimSuffix(filepath.Base(path), ".gz")
+	if ext := filepath.Ext(base); ext != "" && ext != base {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base + ".export.csv"
+}
+
+// runShowPlain reads the run once and prints the summary (stdout is not a
+// terminal: a pipe, a CI log).
+func runShowPlain(o *showOptions, stdout, stderr io.Writer) int {
+	m := newShowModel(o.path, o.cfg, o.in.last)
+	opt, _ := o.in.options()
+	err := ingest.Follow(context.Background(), o.path, ingest.FollowOptions{Options: opt, Once: true}, m.apply)
+	if err != nil {
+		return inputError(stderr, err)
+	}
+	v := m.view()
+	writePlainSummary(stdout, v)
+	if v.Skipped > 0 {
+		fmt.Fprintf(stderr, "goodhart: skipped %d malformed %s; first: %s\n", v.Skipped, showPlural(v.Skipped, "record", "records"), v.FirstIssue)
+	}
+	return v.ExitCode
+}
+
+func showPlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Sizes of the bounded buffers the live view keeps: memory and redraw cost
+// do not grow with the run.
+const (
+	keepAlerts  = 64   // latest alerts shown
+	keepRecords = 64   // latest records shown
+	curveBins   = 1024 // reward curve resolution (whole run, downsampled)
+	noticeTTL   = 30 * time.Second
+)
+
+// showRow is one record as the view lists it.
+type showRow struct {
+	Record  int     // 1-based record number (rewardspy's step)
+	Step    float64 // the run's own step
+	Reward  float64
+	Length  float64
+	Comps   []analysis.ComponentValue
+	rec     analysis.Record
+	counted bool
+}
+
+// showModel folds followed records into the engine and bounded aggregates.
+// All methods are safe for concurrent use: the follower feeds it while the
+// UI draws from it.
+type showModel struct {
+	mu sync.Mutex
+	showState
+}
+
+// showState is the model's data, reset as a whole when the file restarts.
+type showState struct {
+	path string
+	cfg  analysis.Config
+	last int
+
+	format string
+	grain  ingest.Grain
+	offset int64
+
+	// Initial phase: until the follower first catches up, records are held
+	// when the window depends on the run's length (step grain, no --window)
+	// or only the last N count (--last).
+	caughtUp bool
+	held     []showRow
+	heldHead int // --last: ring start in held
+
+	eng *analysis.Engine
+	win analysis.Windows
+
+	records  int // records read (including those without a reward)
+	counted  int // records pushed with a reward
+	noReward int
+	rewards  *floatRing // last W rewards
+	first    []float64  // the first W rewards, for the variance baseline
+	baseStd  float64
+	hasBase  bool
+	lifeMax  float64
+
+	compNames []string
+	compIdx   map[string]int
+	compSum   []float64 // sums over the last W counted records
+	compN     []int
+	compRing  [][]float64 // last W component vectors (NaN = absent)
+	compHead  int
+
+	curve   downsampler
+	alerts  []analysis.Alert // ring, keepAlerts
+	alertN  int
+	recent  []showRow // ring, keepRecords
+	recentN int
+
+	skipped    int
+	firstIssue string
+	lastIssue  string
+	notice     string
+	noticeAt   time.Time
+	resets     int
+	waiting    bool
+
+	rep      *analysis.Report
+	repDirty bool
+	version  int // bumped on every change, for redraw decisions
+}
+
+func newShowModel(path string, cfg analysis.Config, last int) *showModel {
+	m := &showModel{showState: showState{path: path, cfg: cfg, last: last}}
+	m.clear()
+	return m
+}
+
+// clear forgets every record (start, or the file was truncated/replaced).
+func (m *showModel) clear() {
+	m.showState = showState{path: m.path, cfg: m.cfg, last: m.last, format: m.format, grain: m.grain,
+		skipped: m.skipped, firstIssue: m.firstIssue, lastIssue: m.lastIssue,
+		notice: m.notice, noticeAt: m.noticeAt, resets: m.resets, version: m.version + 1,
+		compIdx: map[string]int{}, lifeMax: math.Inf(-1)}
+	m.curve = downsampler{cap: curveBins, width: 1}
+}
+
+// apply is the follower callback.
+func (m *showModel) apply(ev ingest.FollowEvent) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.version++
+	switch ev.Kind {
+	case ingest.FollowNotice:
+		m.setNotice(ev.Msg)
+		m.waiting = true
+	case ingest.FollowReset:
+		m.resets++
+		m.clear()
+		m.setNotice(ev.Msg)
+	case ingest.FollowIdle:
+		m.offset = ev.Offset
+		if !m.caughtUp {
+			m.caughtUp = true
+			m.flushHeld()
+		}
+	case ingest.FollowRecords:
+		if m.waiting {
+			m.waiting = false
+			m.notice = "" // the file appeared, or can now be read
+		}
+		m.offset = ev.Offset
+		m.addBatch(ev.Run)
+	}
+	return nil
+}
+
+func (m *showModel) setNotice(msg string) {
+	m.notice, m.noticeAt = msg, time.Now()
+}
+
+func (m *showModel) addBatch(run *ingest.Run) {
+	if run.Format != "" {
+		m.format = run.Format
+	}
+	if run.Grain != "" {
+		m.grain = run.Grain
+	}
+	m.skipped += run.Skipped
+	if len(run.Issues) > 0 {
+		if m.firstIssue == "" {
+			m.firstIssue = run.Issues[0].Error()
+		}
+		m.lastIssue = run.Issues[len(run.Issues)-1].Error()
+	}
+	n := run.Len()
+	if n == 0 {
+		return
+	}
+	rew, hasRew := run.Column(ingest.ColReward)
+	steps, hasStep := run.Column(ingest.ColStep)
+	lens, hasLen := run.Column(ingest.ColLength)
+	names := run.Components()
+	cols := make([][]float64, len(names))
+	for i, c := range names {
+		cols[i], _ = run.Column(ingest.ComponentPrefix + c)
+	}
+	for i := 0; i < n; i++ {
+		m.records++
+		row := showRow{Record: m.records, Step: float64(m.records - 1), Reward: math.NaN(), Length: math.NaN()}
+		if hasStep {
+			row.Step = steps[i]
+		}
+		if hasRew {
+			row.Reward = rew[i]
+		}
+		if hasLen {
+			row.Length = lens[i]
+		}
+		for j, c := range names {
+			if v := cols[j][i]; !math.IsNaN(v) {
+				row.Comps = append(row.Comps, analysis.ComponentValue{Name: c, Value: v})
+			}
+		}
+		row.rec = analysis.Record{RunStep: row.Step, Reward: row.Reward, Length: row.Length, Components: row.Comps}
+		m.hold(row)
+	}
+}
+
+// holding reports whether records wait for the first catch-up.
+func (m *showModel) holding() bool {
+	if m.caughtUp {
+		return false
+	}
+	return m.last > 0 || (m.cfg.Window == 0 && m.grain == ingest.GrainStep)
+}
+
+func (m *showModel) hold(row showRow) {
+	if !m.holding() {
+		m.push(row)
+		return
+	}
+	if m.last > 0 && len(m.held) == m.last {
+		m.held[m.heldHead] = row
+		m.heldHead = (m.heldHead + 1) % m.last
+		return
+	}
+	m.held = append(m.held, row)
+}
+
+// flushHeld pushes the held records, oldest first, once the run's length
+// is known.
+func (m *showModel) flushHeld() {
+	held := append(m.held[m.heldHead:], m.held[:m.heldHead]...)
+	m.held, m.heldHead = nil, 0
+	if m.eng == nil {
+		m.startEngine(len(held))
+	}
+	for i, row := range held {
+		row.Record = i + 1
+		m.push(row)
+	}
+	if m.last > 0 {
+		m.records = len(held)
+	}
+}
+
+func (m *showModel) startEngine(n int) {
+	r := ingest.NewRun(n)
+	r.Grain = m.grain
+	m.win = analysis.WindowFor(r, m.cfg)
+	m.eng = analysis.NewEngine(m.cfg, m.win)
+	m.rewards = newFloatRing(m.win.W)
+	m.compRing = make([][]float64, m.win.W)
+}
+
+// push feeds one record to the engine and the aggregates.
+func (m *showModel) push(row showRow) {
+	if m.eng == nil {
+		m.startEngine(0)
+	}
+	m.recent = ringPut(m.recent, &m.recentN, keepRecords, row)
+	if math.IsNaN(row.Reward) || math.IsInf(row.Reward, 0) {
+		m.noReward++
+		return
+	}
+	for _, a := range m.eng.Push(row.rec) {
+		m.alerts = ringPut(m.alerts, &m.alertN, keepAlerts, a)
+	}
+	m.counted++
+	m.repDirty = true
+	x := row.Reward
+	m.rewards.push(x)
+	m.curve.add(x)
+	m.lifeMax = max(m.lifeMax, x)
+	if len(m.first) < m.win.W {
+		m.first = append(m.first, x)
+		if len(m.first) == m.win.W {
+			// rewardspy's variance baseline: the first max(2, 0.2 n) records
+			// at the first full window.
+			k := max(2, int(0.2*float64(len(m.first))))
+			m.baseStd, m.hasBase = analysis.Pstdev(m.first[:k]), true
+			m.first = m.first[:m.win.W:m.win.W]
+		}
+	}
+	m.addComponents(row.Comps)
+}
+
+// addComponents keeps per-component sums over the last W records.
+func (m *showModel) addComponents(comps []analysis.ComponentValue) {
+	vec := m.compRing[m.compHead]
+	if vec != nil { // evict the oldest
+		for i, v := range vec {
+			if !math.IsNaN(v) {
+				m.compSum[i] -= v
+				m.compN[i]--
+			}
+		}
+	}
+	vec = vec[:0]
+	for _, c := range comps {
+		i, ok := m.compIdx[c.Name]
+		if !ok {
+			i = len(m.compNames)
+			m.compIdx[c.Name] = i
+			m.compNames = append(m.compNames, c.Name)
+			m.compSum = append(m.compSum, 0)
+			m.compN = append(m.compN, 0)
+		}
+		for len(vec) <= i {
+			vec = append(vec, math.NaN())
+		}
+		vec[i] = c.Value
+		m.compSum[i] += c.Value
+		m.compN[i]++
+	}
+	if vec == nil {
+		vec = []float64{}
+	}
+	m.compRing[m.compHead] = vec
+	m.compHead = (m.compHead + 1) % len(m.compRing)
+}
+
+// ringPut appends x to a ring of capacity n; *count counts all puts.
+func ringPut[T any](ring []T, count *int, n int, x T) []T {
+	if len(ring) < n {
+		ring = append(ring, x)
+	} else {
+		ring[*count%n] = x
+	}
+	*count++
+	return ring
+}
+
+// ringNewest returns up to k items of a ring, newest first.
+func ringNewest[T any](ring []T, count int, k int) []T {
+	var out []T
+	for i := 0; i < len(ring) && i < k; i++ {
+		out = append(out, ring[(count-1-i+len(ring)*2)%len(ring)])
+	}
+	return out
+}
+
+// floatRing keeps the last n values.
+type floatRing struct {
+	buf  []float64
+	head int
+	full bool
+}
+
+func newFloatRing(n int) *floatRing { return &floatRing{buf: make([]float64, 0, n)} }
+
+func (r *floatRing) push(x float64) {
+	if len(r.buf) < cap(r.buf) {
+		r.buf = append(r.buf, x)
+		return
+	}
+	r.buf[r.head] = x
+	r.head = (r.head + 1) % len(r.buf)
+}
+
+// values returns the values oldest first (a new slice).
+func (r *floatRing) values() []float64 {
+	out := make([]float64, 0, len(r.buf))
+	out = append(out, r.buf[r.head:]...)
+	return append(out, r.buf[:r.head]...)
+}
+
+// downsampler keeps the whole reward history in at most cap bins: when the
+// bins are full, neighbours are merged pairwise and each bin covers twice as
+// many records. Memory is O(cap) whatever the run's length.
+type downsampler struct {
+	cap   int
+	width int // records per full bin
+	sum   []float64
+	n     []int
+	total int
+}
+
+func (d *downsampler) add(x float64) {
+	d.total++
+	if k := len(d.n); k > 0 && d.n[k-1] < d.width {
+		d.sum[k-1] += x
+		d.n[k-1]++
+		return
+	}
+	if len(d.n) == d.cap {
+		half := d.cap / 2
+		for i := 0; i < half; i++ {
+			d.sum[i] = d.sum[2*i] + d.sum[2*i+1]
+			d.n[i] = d.n[2*i] + d.n[2*i+1]
+		}
+		d.sum, d.n = d.sum[:half], d.n[:half]
+		d.width *= 2
+	}
+	d.sum = append(d.sum, x)
+	d.n = append(d.n, 1)
+}
+
+// points returns the bin means, oldest first.
+func (d *downsampler) points() []float64 {
+	out := make([]float64, len(d.n))
+	for i := range out {
+		out[i] = d.sum[i] / float64(d.n[i])
+	}
+	return out
+}
+
+// showView is a snapshot of everything the screen shows: built under the
+// model's lock, drawn without it. Its size is bounded.
+type showView struct {
+	Path, Format  string
+	Grain         ingest.Grain
+	Records       int // records read
+	Counted       int // with a reward
+	NoReward      int
+	Skipped       int
+	FirstIssue    string
+	LastIssue     string
+	Offset        int64
+	Waiting       bool
+	Window        int
+	Verdict       string
+	Diagnosis     []string
+	ExitCode      int
+	Summary       *analysis.Summary
+	Trend         string
+	CeilingShare  float64 // NaN: not known
+	Ceiling       float64
+	VarRatio      float64 // NaN: no baseline yet
+	Detectors     []analysis.NamedResult
+	Curve         []float64
+	CurveRecords  int
+	Components    []compView
+	Alerts        []analysis.Alert // newest first
+	TotalAlerts   int
+	Recent        []showRow // newest first
+	Notice        string // the follower's latest message, kept noticeTTL
+	NoticeAt      time.Time
+	Paused        bool
+	NewSincePause int
+	Export        string // the e key's last result
+}
+
+type compView struct {
+	Name  string
+	Mean  float64
+	Share float64 // |mean| / sum |means| (total excluded)
+}
+
+// view snapshots the model.
+func (m *showModel) view() *showView {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := &showView{Path: m.path, Format: m.format, Grain: m.grain, Records: m.records,
+		Counted: m.counted, NoReward: m.noReward, Skipped: m.skipped, FirstIssue: m.firstIssue,
+		LastIssue: m.lastIssue, Offset: m.offset, Waiting: m.waiting && m.records == 0,
+		CeilingShare: math.NaN(), VarRatio: math.NaN()}
+	if m.notice != "" && (m.waiting || time.Since(m.noticeAt) < noticeTTL) {
+		v.Notice, v.NoticeAt = m.notice, m.noticeAt
+	}
+	if !m.caughtUp && len(m.held) > 0 {
+		v.Verdict = analysis.VerdictCollecting
+		v.Diagnosis = []string{fmt.Sprintf("Reading the log... (%d records so far)", len(m.held))}
+		return v
+	}
+	if m.eng == nil {
+		v.Verdict = analysis.VerdictCollecting
+		v.Diagnosis = []string{"No records yet."}
+		if m.caughtUp && m.records == 0 {
+			v.Diagnosis = []string{"No records found."}
+		}
+		return v
+	}
+	if m.rep == nil || m.repDirty {
+		m.rep = m.eng.Report()
+		m.repDirty = false
+	}
+	rep := m.rep
+	v.Window = m.win.W
+	v.Verdict = rep.Verdict
+	v.ExitCode = rep.ExitCode
+	v.Diagnosis = strings.Split(rep.Diagnosis, "\n")
+	v.Summary = rep.Summary
+	v.Detectors = m.eng.Results()
+	if m.counted == 0 && m.records > 0 && m.noReward > 0 {
+		v.Diagnosis = []string{"No reward values: map the reward column with --map reward=KEY."}
+	}
+	w := m.rewards.values()
+	v.Trend = trendOf(w, m.win.W)
+	if len(w) > 0 {
+		ceil := m.lifeMax
+		if m.cfg.HasMaxReward {
+			ceil = m.cfg.MaxReward
+		}
+		v.Ceiling = ceil
+		if ceil > 0 {
+			hit := 0
+			for _, x := range w {
+				if x >= 0.99*ceil {
+					hit++
+				}
+			}
+			v.CeilingShare = float64(hit) / float64(len(w))
+		}
+	}
+	if m.hasBase && m.baseStd >= 1e-6 && rep.Summary != nil {
+		v.VarRatio = rep.Summary.Std / m.baseStd
+	}
+	v.Curve = m.curve.points()
+	v.CurveRecords = m.curve.total
+	var tot float64
+	for i, c := range m.compNames {
+		if c != ingest.TotalComponent && m.compN[i] > 0 {
+			tot += math.Abs(m.compSum[i] / float64(m.compN[i]))
+		}
+	}
+	for i, c := range m.compNames {
+		if c == ingest.TotalComponent || m.compN[i] == 0 {
+			continue
+		}
+		cv := compView{Name: c, Mean: m.compSum[i] / float64(m.compN[i])}
+		if tot > 0 {
+			cv.Share = math.Abs(cv.Mean) / tot
+		}
+		v.Components = append(v.Components, cv)
+	}
+	v.Alerts = ringNewest(m.alerts, m.alertN, keepAlerts)
+	v.TotalAlerts = m.alertN
+	v.Recent = ringNewest(m.recent, m.recentN, keepRecords)
+	return v
+}
+
+// trendOf is rewardspy's trend rule over the last W rewards: under 20
+// "collecting"; else early/late halves' means, eps = 0.01|early| + 1e-6.
+func trendOf(w []float64, win int) string {
+	if len(w) > win {
+		w = w[len(w)-win:]
+	}
+	if len(w) < 20 {
+		return "collecting"
+	}
+	half := len(w) / 2
+	early, late := analysis.Fmean(w[:half]), analysis.Fmean(w[half:])
+	eps := 0.01*math.Abs(early) + 1e-6
+	switch {
+	case late-early > eps:
+		return "▲ rising"
+	case late-early < -eps:
+		return "▼ falling"
+	}
+	return "▬ flat"
+}
+
+// writePlainSummary prints the view as text (stdout is not a terminal).
+func writePlainSummary(w io.Writer, v *showView) {
+	fmt.Fprintf(w, "%s: %d records", v.Path, v.Records)
+	if v.Format != "" {
+		fmt.Fprintf(w, " (%s", v.Format)
+		if v.Grain != "" {
+			fmt.Fprintf(w, ", %s grain", v.Grain)
+		}
+		fmt.Fprint(w, ")")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "verdict: %s\n", v.Verdict)
+	for _, l := range v.Diagnosis {
+		if l != "" {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+	if s := overviewLine(v); s != "" {
+		fmt.Fprintf(w, "reward (last %d): %s\n", v.Window, s)
+		fmt.Fprintf(w, "  %s\n", overviewLine2(v))
+	}
+	if len(v.Detectors) > 0 {
+		fmt.Fprintln(w, "detectors:")
+		for _, d := range v.Detectors {
+			fmt.Fprintf(w, "  %-10s %-17s %s\n", d.Name, d.Status, d.Message)
+		}
+	}
+	if len(v.Components) > 0 {
+		fmt.Fprintln(w, "components (share of |mean| over the window):")
+		for _, c := range v.Components {
+			neg := ""
+			if c.Mean < 0 {
+				neg = "  (negative)"
+			}
+			fmt.Fprintf(w, "  %-14s %5s  mean %s%s\n", c.Name, pct(c.Share), num(c.Mean), neg)
+		}
+	}
+	if len(v.Alerts) > 0 {
+		fmt.Fprintf(w, "latest alerts (newest first, %d in all):\n", v.TotalAlerts)
+		for i, a := range v.Alerts {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(w, "  %s\n", alertLine(a))
+		}
+	}
+}
+
+func overviewLine(v *showView) string {
+	s := v.Summary
+	if s == nil {
+		return ""
+	}
+	return fmt.Sprintf("mean %s  std %s  p50 %s  min %s  max %s", num(s.Mean), num(s.Std), num(s.P50), num(s.Min), num(s.Max))
+}
+
+func overviewLine2(v *showView) string {
+	return fmt.Sprintf("trend %s  at ceiling %s  variance vs baseline %s", v.Trend, pct(v.CeilingShare), pct(v.VarRatio))
+}
+
+func alertLine(a analysis.Alert) string {
+	where := fmt.Sprintf("#%d", a.Step)
+	if !math.IsNaN(a.RunStep) && a.RunStep != float64(a.Step) {
+		where += fmt.Sprintf(" (step %s)", num(a.RunStep))
+	}
+	return fmt.Sprintf("%-7s %-10s %-9s %s", a.Status, where, a.Detector, a.Message)
+}
+
+// num formats a number compactly for the screen.
+func num(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "-"
+	case math.Abs(x) < 1e-9:
+		return "0" // rounding residue of running sums
+	case x == math.Trunc(x) && math.Abs(x) < 1e9:
+		return fmt.Sprintf("%.0f", x)
+	case math.Abs(x) >= 1e4 || math.Abs(x) < 1e-3:
+		return fmt.Sprintf("%.3g", x)
+	}
+	return fmt.Sprintf("%.3f", x)
+}
+
+func pct(x float64) string {
+	if math.IsNaN(x) {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*x)
+}
+
+// exportRun re-reads the run (with the input flags) and writes it as CSV,
+// atomically. It returns a one-line notice.
+func exportRun(o *showOptions) string {
+	run, err := o.in.load(o.path, io.Discard)
+	if err != nil {
+		return "export failed: " + err.Error()
+	}
+	w, err := ingest.LookupWriter("csv", o.export)
+	if err != nil {
+		return "export failed: " + err.Error()
+	}
+	if err := ingest.WriteFileAtomic(o.export, func(out io.Writer) error { return w.Write(out, run) }); err != nil {
+		return "export failed: " + err.Error()
+	}
+	return fmt.Sprintf("exported %d records to %s", run.Len(), o.export)
+}
+
+

@@ -1,0 +1,1415 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// jsonScanner is a small, allocation-free JSON scanner for one line holding
+// one object. Nested objects are flattened: their keys are joined with "/".
+// Arrays are kept as their raw JSON text. Numbers are parsed with strconv
+// semantics (correctly rounded, bit-exact with Python's float()); NaN,
+// Infinity and out-of-range numbers are errors, as are all JSON syntax
+// errors.
+type jsonScanner struct {
+	b   []byte
+	i   int
+	key []byte // current flattened key path
+	tmp []byte // unescape buffer
+	// value receives each leaf value. kind is one of the kind* constants;
+	// for kindStr s holds the unescaped text (valid until the next call).
+	value func(key []byte, kind int, num float64, s []byte) error
+}
+
+const (
+	kindNum = iota
+	kindStr
+	kindBool
+	kindNull
+	kindRaw    // an array, as raw JSON text (kept as a string)
+	kindObject // (only as a column's expected kind) must be an object
+)
+
+const maxJSONDepth = 64
+
+// jsonError is a syntax problem at a byte offset of the line.
+type jsonError struct {
+	off   int
+	msg   string
+	field string
+}
+
+func (e *jsonError) Error() string { return e.msg }
+
+func (s *jsonScanner) fail(msg string) error {
+	return &jsonError{off: s.i, msg: msg, field: string(s.key)}
+}
+
+func (s *jsonScanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\r', '\n':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// scanLine parses b, which must hold exactly one JSON object (surrounding
+// white space allowed).
+func (s *jsonScanner) scanLine(b []byte) error {
+	s.b, s.i, s.key = b, 0, s.key[:0]
+	s.ws()
+	if s.i >= len(s.b) {
+		return s.fail("empty line")
+	}
+	if s.b[s.i] != '{' {
+		return s.fail("not a JSON object")
+	}
+	if err := s.object(0); err != nil {
+		return err
+	}
+	s.ws()
+	if s.i < len(s.b) {
+		return s.fail(fmt.Sprintf("unexpected %s after the object", quoteByte(s.b[s.i])))
+	}
+	return nil
+}
+
+func quoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return strconv.QuoteRune(rune(c))
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+func (s *jsonScanner) object(depth int) error {
+	if depth > maxJSONDepth {
+		return s.fail("objects nested too deeply")
+	}
+	s.i++ // '{'
+	base := len(s.key)
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		s.ws()
+		if s.i >= len(s.b) {
+			return s.fail("line ends inside an object (truncated record?)")
+		}
+		s.key = s.key[:base]
+		if s.b[s.i] != '"' {
+			return s.fail(fmt.Sprintf("expected a key, found %s", quoteByte(s.b[s.i])))
+		}
+		k, err := s.str()
+		if err != nil {
+			return err
+		}
+		s.key = s.key[:base]
+		if base > 0 {
+			s.key = append(s.key, '/')
+		}
+		s.key = append(s.key, k...)
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return s.fail("expected ':' after a key")
+		}
+		s.i++
+		s.ws()
+		if err := s.val(depth); err != nil {
+			return err
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return s.fail("line ends inside an object (truncated record?)")
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			s.key = s.key[:base]
+			return nil
+		default:
+			return s.fail(fmt.Sprintf("expected ',' or '}', found %s", quoteByte(s.b[s.i])))
+		}
+	}
+}
+
+func (s *jsonScanner) val(depth int) error {
+	if s.i >= len(s.b) {
+		return s.fail("missing value")
+	}
+	c := s.b[s.i]
+	switch {
+	case c == '{':
+		return s.object(depth + 1)
+	case c == '"':
+		v, err := s.str()
+		if err != nil {
+			return err
+		}
+		return s.value(s.key, kindStr, 0, v)
+	case c == '-' || (c >= '0' && c <= '9'):
+		x, err := s.num()
+		if err != nil {
+			return err
+		}
+		return s.value(s.key, kindNum, x, nil)
+	case c == '[':
+		start := s.i
+		if err := s.skipArray(depth + 1); err != nil {
+			return err
+		}
+		return s.value(s.key, kindRaw, 0, s.b[start:s.i])
+	case c == 't' && s.lit("true"):
+		return s.value(s.key, kindBool, 1, nil)
+	case c == 'f' && s.lit("false"):
+		return s.value(s.key, kindBool, 0, nil)
+	case c == 'n' && s.lit("null"):
+		return s.value(s.key, kindNull, 0, nil)
+	case c == 'N' && s.lit("NaN"), c == 'I' && s.lit("Infinity"):
+		s.i -= 3
+		return s.fail("not a finite number (NaN/Infinity)")
+	}
+	return s.fail(fmt.Sprintf("invalid value starting with %s", quoteByte(c)))
+}
+
+func (s *jsonScanner) lit(w string) bool {
+	if len(s.b)-s.i >= len(w) && string(s.b[s.i:s.i+len(w)]) == w {
+		s.i += len(w)
+		return true
+	}
+	return false
+}
+
+func (s *jsonScanner) skipArray(depth int) error {
+	if depth > maxJSONDepth {
+		return s.fail("arrays nested too deeply")
+	}
+	s.i++ // '['
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ']' {
+		s.i++
+		return nil
+	}
+	save := s.value
+	defer func() { s.value = save }()
+	s.value = func([]byte, int, float64, []byte) error { return nil }
+	keyLen := len(s.key)
+	for {
+		s.ws()
+		if s.i >= len(s.b) {
+			return s.fail("line ends inside an array (truncated record?)")
+		}
+		if err := s.val(depth); err != nil {
+			return err
+		}
+		s.key = s.key[:keyLen]
+		s.ws()
+		if s.i >= len(s.b) {
+			return s.fail("line ends inside an array (truncated record?)")
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return nil
+		default:
+			return s.fail(fmt.Sprintf("expected ',' or ']', found %s", quoteByte(s.b[s.i])))
+		}
+	}
+}
+
+// str scans a string starting at the opening quote and returns its
+// unescaped bytes (a subslice of the line when it has no escapes).
+func (s *jsonScanner) str() ([]byte, error) {
+	s.i++
+	start := s.i
+	b := s.b
+	i := s.i
+	for i < len(b) && !strSpecial[b[i]] {
+		i++
+	}
+	s.i = i
+	if i < len(b) {
+		switch c := b[i]; {
+		case c == '"':
+			s.i++
+			return b[start:i], nil
+		case c == '\\':
+			return s.strSlow(start)
+		default:
+			return nil, s.fail("control character inside a string")
+		}
+	}
+	return nil, s.fail("line ends inside a string (truncated record?)")
+}
+
+func (s *jsonScanner) strSlow(start int) ([]byte, error) {
+	s.tmp = append(s.tmp[:0], s.b[start:s.i]...)
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return s.tmp, nil
+		case c < 0x20:
+			return nil, s.fail("control character inside a string")
+		case c != '\\':
+			s.tmp = append(s.tmp, c)
+			s.i++
+			continue
+		}
+		if s.i+1 >= len(s.b) {
+			break
+		}
+		e := s.b[s.i+1]
+		s.i += 2
+		switch e {
+		case '"', '\\', '/':
+			s.tmp = append(s.tmp, e)
+		case 'b':
+			s.tmp = append(s.tmp, '\b')
+		case 'f':
+			s.tmp = append(s.tmp, '\f')
+		case 'n':
+			s.tmp = append(s.tmp, '\n')
+		case 'r':
+			s.tmp = append(s.tmp, '\r')
+		case 't':
+			s.tmp = append(s.tmp, '\t')
+		case 'u':
+			r, ok := s.hex4()
+			if !ok {
+				return nil, s.fail(`bad \u escape in a string`)
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := utf8.RuneError
+				if s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
+					s.i += 2
+					lo, ok := s.hex4()
+					if !ok {
+						return nil, s.fail(`bad \u escape in a string`)
+					}
+					r2 = utf16.DecodeRune(r, lo)
+				}
+				r = r2
+			}
+			s.tmp = utf8.AppendRune(s.tmp, r)
+		default:
+			s.i--
+			return nil, s.fail("bad escape in a string")
+		}
+	}
+	return nil, s.fail("line ends inside a string (truncated record?)")
+}
+
+func (s *jsonScanner) hex4() (rune, bool) {
+	if len(s.b)-s.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.b[s.i : s.i+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	s.i += 4
+	return r, true
+}
+
+// strSpecial marks the bytes that end the fast path of string scanning.
+var strSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// num scans a JSON number (strict grammar) and parses it.
+func (s *jsonScanner) num() (float64, error) {
+	start := s.i
+	b := s.b
+	i := s.i
+	neg := false
+	if b[i] == '-' {
+		neg = true
+		i++
+	}
+	if i >= len(b) {
+		s.i = i
+		return 0, s.fail("bad number")
+	}
+	intStart := i
+	if b[i] == '0' {
+		i++
+	} else if b[i] >= '1' && b[i] <= '9' {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	} else {
+		if b[i] == 'I' {
+			s.i = i
+			return 0, s.fail("not a finite number (NaN/Infinity)")
+		}
+		s.i = i
+		return 0, s.fail("bad number")
+	}
+	intEnd := i
+	simple := true
+	if i < len(b) && b[i] == '.' {
+		simple = false
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			s.i = i
+			return 0, s.fail("bad number: no digits after '.'")
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		simple = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			s.i = i
+			return 0, s.fail("bad number: no digits in the exponent")
+		}
+	}
+	s.i = i
+	if x, ok := fastFloat(b[intStart:i], neg); ok {
+		return x, nil
+	}
+	if simple && intEnd-intStart <= 15 {
+		var v int64
+		for _, c := range b[intStart:intEnd] {
+			v = v*10 + int64(c-'0')
+		}
+		x := float64(v)
+		if neg {
+			x = -x
+		}
+		return x, nil
+	}
+	tok := b[start:i]
+	x, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), 64)
+	if err != nil || math.IsInf(x, 0) {
+		s.i = start
+		return 0, s.fail(fmt.Sprintf("number %.40s is out of range (not finite as a float64)", tok))
+	}
+	return x, nil
+}
+
+// ---- readers ----
+
+func init() {
+	RegisterFormat(&Format{
+		Name:     "rewardspy-jsonl",
+		Doc:      "rewardspy JSONL log (one reward call per line, with scalar_reward)",
+		Priority: 70,
+		Detect:   detectRewardspyJSONL,
+		Read:     readRewardspyJSONL,
+	})
+	RegisterFormat(&Format{
+		Name:     "jsonl",
+		Doc:      "any JSON object per line (nested keys joined with /; use --map)",
+		Priority: 10,
+		Detect:   detectJSONL,
+		Read:     readGenericJSONL,
+	})
+}
+
+// firstLine returns the first non-blank line of head and whether it is
+// complete (ends in a newline, or is all there is of the input).
+func firstLine(head []byte) ([]byte, bool) {
+	for len(head) > 0 {
+		i := bytes.IndexByte(head, '\n')
+		var line []byte
+		complete := true
+		if i < 0 {
+			line, head = head, nil
+			complete = len(line) < SniffSize
+		} else {
+			line, head = head[:i], head[i+1:]
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			return line, complete
+		}
+	}
+	return nil, false
+}
+
+// topKeys scans a line and returns its flattened keys, or ok=false when it
+// is not one valid JSON object.
+func topKeys(line []byte) (keys []string, ok bool) {
+	var s jsonScanner
+	s.value = func(k []byte, _ int, _ float64, _ []byte) error {
+		keys = append(keys, string(k))
+		return nil
+	}
+	return keys, s.scanLine(line) == nil
+}
+
+func detectRewardspyJSONL(head []byte, _ string) bool {
+	line, complete := firstLine(head)
+	if line == nil {
+		return false
+	}
+	if !complete {
+		t := bytes.TrimSpace(line)
+		return len(t) > 0 && t[0] == '{' && bytes.Contains(line, []byte(`"scalar_reward"`))
+	}
+	keys, ok := topKeys(line)
+	if !ok {
+		return false
+	}
+	for _, k := range keys {
+		if k == "scalar_reward" {
+			return true
+		}
+	}
+	return false
+}
+
+func detectJSONL(head []byte, _ string) bool {
+	line, complete := firstLine(head)
+	if line == nil {
+		return false
+	}
+	t := bytes.TrimSpace(line)
+	if len(t) == 0 || t[0] != '{' {
+		return false
+	}
+	if !complete {
+		return true
+	}
+	_, ok := topKeys(line)
+	return ok
+}
+
+func readRewardspyJSONL(r io.Reader, name string, opt Options) (*Run, error) {
+	return readJSONL(r, name, opt, true)
+}
+
+func readGenericJSONL(r io.Reader, name string, opt Options) (*Run, error) {
+	return readJSONL(r, name, opt, false)
+}
+
+// jsonlChunk is a block of whole lines and the 1-based number of its first line.
+type jsonlChunk struct {
+	seq       int
+	firstLine int
+	data      []byte
+	buf       *[]byte // pooled backing store, returned after parsing
+	last      bool    // the final chunk of the input
+	truncated bool    // the input ended with a read error (truncated gzip)
+}
+
+const jsonlChunkSize = 2 << 20
+
+var jsonlBufPool = sync.Pool{New: func() any { b := make([]byte, 0, jsonlChunkSize+64<<10); return &b }}
+
+// readJSONL is the parallel JSONL pipeline: one goroutine cuts the input
+// into chunks at newlines, GOMAXPROCS workers parse chunks into column
+// batches, and the batches are assembled in file order into exact-size
+// columns (so no column is ever grown by doubling).
+func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, error) {
+	km, err := newKeyMapper(opt.Map)
+	if err != nil {
+		return nil, err
+	}
+	if rewardspy {
+		km = &keyMapper{bySource: map[string]string{}, taken: map[string]bool{}, seen: map[string]bool{}}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if workers > 8 {
+		workers = 8
+	}
+	jobs := make(chan *jsonlChunk, workers)
+	results := make(chan *jsonlBatch, workers)
+	var readErr error
+	var truncLine int
+
+	go func() {
+		defer close(jobs)
+		readErr, truncLine = splitLines(r, jobs)
+	}()
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards the shared key mapper (only touched on new keys)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				results <- parseChunk(c, name, rewardspy, km, &mu)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	var batches []*jsonlBatch
+	for b := range results {
+		for len(batches) <= b.seq {
+			batches = append(batches, nil)
+		}
+		batches[b.seq] = b
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("%s: %w", name, readErr)
+	}
+	run := assembleBatches(batches)
+	run.Source = name
+	if rewardspy {
+		run.Format = "rewardspy-jsonl"
+		run.Grain = GrainCall
+	} else {
+		run.Format = "jsonl"
+	}
+	// Issues in file order, capped.
+	max := opt.maxIssues()
+	for _, b := range batches {
+		run.Skipped += b.skipped
+		for _, is := range b.issues {
+			if opt.Strict {
+				return nil, fmt.Errorf("%w: %v", ErrStrict, is)
+			}
+			if len(run.Issues) < max {
+				run.Issues = append(run.Issues, is)
+			}
+		}
+	}
+	if truncLine > 0 {
+		is := Issue{File: name, Line: truncLine, Msg: "input ends early (truncated gzip stream); records up to here were kept"}
+		if opt.Strict {
+			return nil, fmt.Errorf("%w: %v", ErrStrict, is)
+		}
+		if len(run.Issues) < max {
+			run.Issues = append(run.Issues, is)
+		}
+	}
+	if run.Len() == 0 && run.Skipped > 0 {
+		first := ""
+		if len(run.Issues) > 0 {
+			first = " (first: " + run.Issues[0].Error() + ")"
+		}
+		return nil, fmt.Errorf("%s: %w: none of its %d non-blank lines is a valid JSON record%s",
+			name, ErrNotARun, run.Skipped, first)
+	}
+	if !rewardspy {
+		var have []string
+		for _, b := range batches {
+			have = append(have, b.keys...)
+		}
+		if err := km.unseen(name, dedupe(have)); err != nil && run.Len() > 0 {
+			return nil, err
+		}
+		applyGrain(run, opt)
+	}
+	if rewardspy {
+		if _, ok := run.Column(ColReward); !ok && run.Len() > 0 {
+			run.SetColumn(ColReward, nil)
+		}
+	}
+	return run, nil
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	out := s[:0]
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// splitLines reads r into chunks of whole lines. It returns a non-nil error
+// only for a real read failure; a truncated gzip stream ends the input
+// normally and reports the line it ended on.
+func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int) {
+	line := 1
+	seq := 0
+	var carry []byte
+	for {
+		bp := jsonlBufPool.Get().(*[]byte)
+		buf := append((*bp)[:0], carry...)
+		for len(buf) < jsonlChunkSize {
+			if cap(buf)-len(buf) < 32<<10 {
+				buf = append(buf, make([]byte, 64<<10)...)[:len(buf)]
+			}
+			n, rerr := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if rerr == nil {
+				continue
+			}
+			if rerr != io.EOF {
+				if !errors.Is(rerr, io.ErrUnexpectedEOF) {
+					return rerr, 0
+				}
+				truncLine = line + bytes.Count(buf, []byte{'\n'})
+				if len(buf) > 0 && buf[len(buf)-1] == '\n' {
+					truncLine--
+				}
+				if truncLine < 1 {
+					truncLine = 1
+				}
+			}
+			*bp = buf
+			jobs <- &jsonlChunk{seq: seq, firstLine: line, data: buf, buf: bp, last: true, truncated: truncLine > 0}
+			return nil, truncLine
+		}
+		cut := bytes.LastIndexByte(buf, '\n')
+		if cut < 0 {
+			// One line longer than the chunk: keep reading into it.
+			carry = buf
+			continue
+		}
+		carry = append(carry[:0:0], buf[cut+1:]...)
+		*bp = buf
+		data := buf[:cut+1]
+		jobs <- &jsonlChunk{seq: seq, firstLine: line, data: data, buf: bp}
+		line += bytes.Count(data, []byte{'\n'})
+		seq++
+	}
+}
+
+// jsonlBatch holds the rows parsed from one chunk.
+type jsonlBatch struct {
+	seq     int
+	rows    int
+	cols    []*batchCol
+	byName  map[string]int
+	byKey   map[string]int // source key -> index in cols; -1 = ignored
+	keys    []string       // source keys seen
+	sbuf    []byte         // string cell storage
+	strs    string         // sbuf frozen into one string at the end
+	issues  []Issue
+	skipped int
+	order   [][]int32 // distinct orders of component columns seen
+}
+
+type batchCol struct {
+	name  string
+	isStr bool
+	want  int // kindNum / kindStr, or -1 for any
+	num   []float64
+	sp    []int64 // string cells: start<<32 | end into sbuf; -1 = missing
+	ss    []string
+	has   bool // some row has a value
+}
+
+type pendingVal struct {
+	col    int
+	isStr  bool
+	num    float64
+	s0, s1 int
+}
+
+// columnFor returns the batch column for a source key, creating it.
+func (b *jsonlBatch) columnFor(key []byte, rewardspy bool, km *keyMapper, mu *sync.Mutex) int {
+	if i, ok := b.byKey[string(key)]; ok {
+		return i
+	}
+	k := string(key)
+	b.keys = append(b.keys, k)
+	want := -1
+	var name string
+	if rewardspy {
+		switch k {
+		case "call_id":
+			name, want = ColCallID, kindStr
+		case "timestamp":
+			name, want = ColTime, kindNum
+		case "step":
+			name, want = ColStep, kindNum
+		case "scalar_reward":
+			name, want = ColReward, kindNum
+		case "call_duration_ms":
+			name, want = ColDurationMS, kindNum
+		case "input_length":
+			name, want = ColInputLength, kindNum
+		case "output_length":
+			name, want = ColLength, kindNum
+		case "components":
+			name, want = ExtraPrefix+k, kindObject
+		default:
+			if c, ok := strings.CutPrefix(k, "components/"); ok {
+				name, want = ComponentPrefix+c, kindNum
+			} else {
+				name = defaultColumnName(k)
+				if canonicalNames[name] || name == ColReward {
+					name = ExtraPrefix + k
+				}
+			}
+		}
+	} else {
+		mu.Lock()
+		name = km.column(k)
+		mu.Unlock()
+		if name == ColCallID {
+			want = kindStr
+		}
+	}
+	i, ok := b.byName[name]
+	if !ok {
+		i = len(b.cols)
+		b.cols = append(b.cols, &batchCol{name: name, want: want})
+		b.byName[name] = i
+	}
+	b.byKey[k] = i
+	return i
+}
+
+func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *sync.Mutex) *jsonlBatch {
+	b := &jsonlBatch{seq: c.seq, byName: map[string]int{}, byKey: map[string]int{}}
+	est := bytes.Count(c.data, []byte{'\n'}) + 1
+	var pend []pendingVal
+	var compSeq, lastSeq []int32
+	orderSet := map[string]bool{}
+	var rowErr error
+	var errField string
+	hasReward := false
+	var s jsonScanner
+	// Lines of one log nearly always list the same keys in the same order,
+	// so the column of the j-th key of a line is predicted from the line
+	// before, and the key map is consulted only when the key differs.
+	var posKeys [][]byte
+	var posCols []int
+	pos := 0
+	s.value = func(key []byte, kind int, num float64, v []byte) error {
+		var col int
+		if pos < len(posKeys) && string(posKeys[pos]) == string(key) {
+			col = posCols[pos]
+		} else {
+			col = b.columnFor(key, rewardspy, km, mu)
+			if pos < len(posKeys) {
+				posKeys[pos] = append(posKeys[pos][:0], key...)
+				posCols[pos] = col
+			} else {
+				posKeys = append(posKeys, append([]byte(nil), key...))
+				posCols = append(posCols, col)
+			}
+		}
+		pos++
+		bc := b.cols[col]
+		switch kind {
+		case kindNull:
+			if rewardspy && bc.name == ColReward {
+				errField = string(key)
+				return errors.New("scalar_reward is null")
+			}
+			return nil
+		case kindNum, kindBool:
+			if bc.want == kindObject {
+				errField = string(key)
+				return fmt.Errorf("want an object of numbers, got %s", kindName(kind))
+			}
+			if bc.want == kindStr {
+				errField = string(key)
+				return fmt.Errorf("want a string, got a %s", kindName(kind))
+			}
+			pend = append(pend, pendingVal{col: col, num: num})
+		case kindStr, kindRaw:
+			if bc.want == kindNum || bc.want == kindObject {
+				errField = string(key)
+				return fmt.Errorf("want a number, got %s", kindName(kind))
+			}
+			s0 := len(b.sbuf)
+			b.sbuf = append(b.sbuf, v...)
+			pend = append(pend, pendingVal{col: col, isStr: true, s0: s0, s1: len(b.sbuf)})
+		}
+		if bc.name == ColReward {
+			hasReward = true
+		}
+		if strings.HasPrefix(bc.name, ComponentPrefix) {
+			compSeq = append(compSeq, int32(col))
+		}
+		return nil
+	}
+	var fast fastRewardspy
+	if rewardspy {
+		fast.init(b, km, mu)
+	}
+	b.sbuf = make([]byte, 0, len(c.data)/4)
+	data := c.data
+	line := c.firstLine - 1
+	for len(data) > 0 {
+		line++
+		i := bytes.IndexByte(data, '\n')
+		var l []byte
+		if i < 0 {
+			l, data = data, nil
+		} else {
+			l, data = data[:i], data[i+1:]
+		}
+		if len(l) > 0 && l[len(l)-1] == '\r' {
+			l = l[:len(l)-1]
+		}
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		pend, compSeq, errField, hasReward, pos = pend[:0], compSeq[:0], "", false, 0
+		sMark := len(b.sbuf)
+		if rewardspy && fast.line(l, b, &pend, &compSeq) {
+			rowErr = nil
+			hasReward = true
+		} else {
+			pend, compSeq, pos = pend[:0], compSeq[:0], 0
+			b.sbuf = b.sbuf[:sMark]
+			rowErr = s.scanLine(l)
+		}
+		if rowErr == nil && rewardspy && !hasReward {
+			rowErr, errField = errors.New("missing required field scalar_reward"), "scalar_reward"
+		}
+		if rowErr != nil {
+			b.sbuf = b.sbuf[:sMark]
+			b.skipped++
+			is := Issue{File: name, Line: line, Field: errField, Msg: rowErr.Error()}
+			var je *jsonError
+			if errors.As(rowErr, &je) {
+				is.Field = je.field
+				is.Msg = fmt.Sprintf("%s (column %d)", je.msg, je.off+1)
+				if c.truncated && i < 0 {
+					is.Msg = "incomplete last line (input is truncated): " + is.Msg
+				}
+			}
+			if len(b.issues) < 1000 {
+				b.issues = append(b.issues, is)
+			}
+			continue
+		}
+		row := b.rows
+		for _, p := range pend {
+			b.cols[p.col].set(b, row, p, est)
+			b.cols[p.col].has = true
+		}
+		b.rows++
+		if len(compSeq) > 0 && !int32sEqual(compSeq, lastSeq) {
+			k := int32sKey(compSeq)
+			if !orderSet[k] {
+				orderSet[k] = true
+				b.order = append(b.order, append([]int32(nil), compSeq...))
+			}
+			lastSeq = append(lastSeq[:0], compSeq...)
+		}
+	}
+	*c.buf = (*c.buf)[:0]
+	jsonlBufPool.Put(c.buf)
+	// Freeze strings: one allocation per batch.
+	b.strs = string(b.sbuf)
+	b.sbuf = nil
+	for _, bc := range b.cols {
+		if bc.isStr {
+			bc.ss = make([]string, b.rows)
+			for r, sp := range bc.sp {
+				if sp >= 0 {
+					bc.ss[r] = b.strs[sp>>32 : sp&0xffffffff]
+				}
+			}
+			bc.sp = nil
+		} else {
+			bc.num = fitFloat(bc.num, b.rows)
+		}
+	}
+	return b
+}
+
+func kindName(k int) string {
+	switch k {
+	case kindNum:
+		return "a number"
+	case kindStr:
+		return "a string"
+	case kindBool:
+		return "a boolean"
+	case kindRaw:
+		return "an array"
+	}
+	return "null"
+}
+
+// set stores a value at row, padding the column with missing values.
+// A numeric column that receives a string becomes a string column (its
+// numbers are kept as their shortest text), so no value is lost.
+func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal, est int) {
+	if p.isStr && !bc.isStr {
+		bc.toString(b)
+	}
+	if bc.isStr {
+		s0, s1 := p.s0, p.s1
+		if !p.isStr {
+			s0 = len(b.sbuf)
+			b.sbuf = appendNumText(b.sbuf, p.num)
+			s1 = len(b.sbuf)
+		}
+		for len(bc.sp) < row {
+			bc.sp = append(bc.sp, -1)
+		}
+		v := int64(s0)<<32 | int64(s1)
+		if len(bc.sp) == row+1 {
+			bc.sp[row] = v // duplicate key in one line: the last wins
+		} else {
+			bc.sp = append(bc.sp, v)
+		}
+		return
+	}
+	if bc.num == nil {
+		bc.num = make([]float64, 0, est)
+	}
+	for len(bc.num) < row {
+		bc.num = append(bc.num, math.NaN())
+	}
+	if len(bc.num) == row+1 {
+		bc.num[row] = p.num
+	} else {
+		bc.num = append(bc.num, p.num)
+	}
+}
+
+func (bc *batchCol) toString(b *jsonlBatch) {
+	bc.isStr = true
+	bc.sp = make([]int64, len(bc.num))
+	for i, x := range bc.num {
+		if math.IsNaN(x) {
+			bc.sp[i] = -1
+			continue
+		}
+		s0 := len(b.sbuf)
+		b.sbuf = appendNumText(b.sbuf, x)
+		bc.sp[i] = int64(s0)<<32 | int64(len(b.sbuf))
+	}
+	bc.num = nil
+}
+
+// appendNumText is the text a number gets in a string column: Python's
+// repr for floats, plain digits for integral values below 2^53.
+func appendNumText(b []byte, x float64) []byte {
+	if x == math.Trunc(x) && math.Abs(x) < 1<<53 && !(x == 0 && math.Signbit(x)) {
+		return strconv.AppendInt(b, int64(x), 10)
+	}
+	return appendPyFloat(b, x)
+}
+
+func int32sEqual(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func int32sKey(a []int32) string {
+	b := make([]byte, 0, 4*len(a))
+	for _, x := range a {
+		b = append(b, byte(x), byte(x>>8), byte(x>>16), byte(x>>24))
+	}
+	return string(b)
+}
+
+// assembleBatches concatenates the batches, in order, into exact-size
+// columns. Each batch column is released as soon as it is copied, so the
+// peak is about the final columns plus one column's worth of batches.
+func assembleBatches(batches []*jsonlBatch) *Run {
+	n := 0
+	type colInfo struct {
+		isStr bool
+	}
+	var names []string
+	info := map[string]*colInfo{}
+	for _, b := range batches {
+		n += b.rows
+		for _, bc := range b.cols {
+			if !bc.has {
+				continue
+			}
+			ci, ok := info[bc.name]
+			if !ok {
+				ci = &colInfo{}
+				info[bc.name] = ci
+				names = append(names, bc.name)
+			}
+			if bc.isStr {
+				ci.isStr = true
+			}
+		}
+	}
+	run := NewRun(n)
+	for _, name := range names {
+		ci := info[name]
+		if ci.isStr {
+			out := make([]string, n)
+			off, any := 0, false
+			for _, b := range batches {
+				if i, ok := b.byName[name]; ok {
+					bc := b.cols[i]
+					if bc.isStr {
+						copy(out[off:], bc.ss)
+						for _, s := range bc.ss {
+							if s != "" {
+								any = true
+								break
+							}
+						}
+					} else {
+						for r, x := range bc.num {
+							if !math.IsNaN(x) {
+								out[off+r] = string(appendNumText(nil, x))
+								any = true
+							}
+						}
+					}
+					bc.ss, bc.num = nil, nil
+				}
+				off += b.rows
+			}
+			if any {
+				run.SetStringColumn(name, out)
+			}
+			continue
+		}
+		out := make([]float64, n)
+		off, any := 0, false
+		for _, b := range batches {
+			i, ok := b.byName[name]
+			if ok && b.cols[i].has && len(b.cols[i].num) > 0 {
+				copy(out[off:], b.cols[i].num)
+				b.cols[i].num = nil
+				any = true
+			} else {
+				fillNaN(out[off : off+b.rows])
+			}
+			off += b.rows
+		}
+		if any {
+			run.SetColumn(name, out)
+		}
+	}
+	if order := componentOrder(batches); order != "" {
+		run.Meta = map[string]string{MetaComponentOrder: order}
+	}
+	return run
+}
+
+func allNaN(c []float64) bool {
+	for _, x := range c {
+		if !math.IsNaN(x) {
+			return false
+		}
+	}
+	return true
+}
+
+func fillNaN(c []float64) {
+	nan := math.NaN()
+	for i := range c {
+		c[i] = nan
+	}
+}
+
+// MetaComponentOrder is the Run.Meta key holding the order in which the
+// source listed its components (a JSON array of names), so that writers can
+// reproduce rewardspy's per-record key order byte for byte.
+const MetaComponentOrder = "component_order"
+
+// componentOrder merges the per-record component key orders into one order
+// consistent with all of them (a topological sort; ties and cycles broken
+// by first appearance).
+func componentOrder(batches []*jsonlBatch) string {
+	var first []string
+	pos := map[string]int{}
+	succ := map[string]map[string]bool{}
+	indeg := map[string]int{}
+	for _, b := range batches {
+		for _, seq := range b.order {
+			prev := ""
+			for _, ci := range seq {
+				name := strings.TrimPrefix(b.cols[ci].name, ComponentPrefix)
+				if _, ok := pos[name]; !ok {
+					pos[name] = len(first)
+					first = append(first, name)
+					succ[name] = map[string]bool{}
+				}
+				if prev != "" && prev != name && !succ[prev][name] {
+					succ[prev][name] = true
+					indeg[name]++
+				}
+				prev = name
+			}
+		}
+	}
+	if len(first) == 0 {
+		return ""
+	}
+	var out []string
+	done := map[string]bool{}
+	for len(out) < len(first) {
+		pick := ""
+		for _, n := range first {
+			if !done[n] && indeg[n] == 0 {
+				pick = n
+				break
+			}
+		}
+		if pick == "" { // a cycle: take the earliest remaining
+			for _, n := range first {
+				if !done[n] {
+					pick = n
+					break
+				}
+			}
+		}
+		done[pick] = true
+		out = append(out, pick)
+		for m := range succ[pick] {
+			indeg[m]--
+		}
+	}
+	return jsonStringList(out)
+}
+
+func jsonStringList(s []string) string {
+	b := []byte{'['}
+	for i, x := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendPyJSONString(b, x)
+	}
+	return string(append(b, ']'))
+}
+
+// fastFloat parses a JSON number (sign already consumed, grammar already
+// checked) when its decimal mantissa has at most 15 significant digits and
+// its decimal exponent is within ±22: then mantissa and 10^k are exact
+// float64 values and one multiplication or division gives the correctly
+// rounded result, the same bits strconv.ParseFloat returns (Clinger's fast
+// path). Anything else returns ok=false for ParseFloat to handle.
+func fastFloat(t []byte, neg bool) (float64, bool) {
+	var mant uint64
+	nd, frac, exp := 0, 0, 0
+	i := 0
+	for ; i < len(t) && t[i] >= '0' && t[i] <= '9'; i++ {
+		if nd > 0 || t[i] != '0' {
+			nd++
+		}
+		mant = mant*10 + uint64(t[i]-'0')
+	}
+	if i < len(t) && t[i] == '.' {
+		i++
+		for ; i < len(t) && t[i] >= '0' && t[i] <= '9'; i++ {
+			if nd > 0 || t[i] != '0' {
+				nd++
+			}
+			mant = mant*10 + uint64(t[i]-'0')
+			frac++
+		}
+	}
+	if nd > 15 {
+		return 0, false
+	}
+	if i < len(t) {
+		i++ // e or E
+		eneg := false
+		if t[i] == '+' || t[i] == '-' {
+			eneg = t[i] == '-'
+			i++
+		}
+		for ; i < len(t); i++ {
+			exp = exp*10 + int(t[i]-'0')
+			if exp > 400 {
+				return 0, false
+			}
+		}
+		if eneg {
+			exp = -exp
+		}
+	}
+	exp -= frac
+	x := float64(mant)
+	switch {
+	case mant == 0:
+		x = 0
+	case exp == 0:
+	case exp > 0 && exp <= 22:
+		x *= pow10[exp]
+	case exp < 0 && exp >= -22:
+		x /= pow10[-exp]
+	default:
+		return 0, false
+	}
+	if neg {
+		x = -x
+	}
+	return x, true
+}
+
+// fastRewardspy parses the exact line layout rewardspy writes
+// ({"call_id":"..","timestamp":..,"step":..,"scalar_reward":..,
+// "components":{..},"call_duration_ms":..,"input_length":..,
+// "output_length":..} with no spaces and no string escapes) without the
+// general scanner. Any deviation returns false and the line is parsed by
+// the general scanner, so the result never depends on which path ran.
+type fastRewardspy struct {
+	s        jsonScanner
+	cols     [7]int
+	compName [][]byte
+	compCol  []int
+	key      []byte
+	b        *jsonlBatch
+	km       *keyMapper
+	mu       *sync.Mutex
+}
+
+var fastKeys = [7]string{`{"call_id":`, `,"timestamp":`, `,"step":`, `,"scalar_reward":`,
+	`,"call_duration_ms":`, `,"input_length":`, `,"output_length":`}
+
+func (f *fastRewardspy) init(b *jsonlBatch, km *keyMapper, mu *sync.Mutex) {
+	f.b, f.km, f.mu = b, km, mu
+	for i, k := range fastKeys {
+		name := strings.Trim(k, `{,":`)
+		f.cols[i] = b.columnFor([]byte(name), true, km, mu)
+	}
+}
+
+func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend *[]pendingVal, comp *[]int32) bool {
+	*pend, *comp = (*pend)[:0], (*comp)[:0]
+	s := &f.s
+	s.b, s.i = l, 0
+	num := func(field int) bool {
+		if s.i >= len(l) || !(l[s.i] == '-' || (l[s.i] >= '0' && l[s.i] <= '9')) {
+			return false
+		}
+		x, err := s.num()
+		if err != nil {
+			return false
+		}
+		*pend = append(*pend, pendingVal{col: f.cols[field], num: x})
+		return true
+	}
+	lit := func(k string) bool {
+		if len(l)-s.i < len(k) || string(l[s.i:s.i+len(k)]) != k {
+			return false
+		}
+		s.i += len(k)
+		return true
+	}
+	// call_id
+	if !lit(fastKeys[0]) || s.i >= len(l) || l[s.i] != '"' {
+		return false
+	}
+	start := s.i + 1
+	j := start
+	for j < len(l) && !strSpecial[l[j]] {
+		j++
+	}
+	if j >= len(l) || l[j] != '"' {
+		return false
+	}
+	s0 := len(b.sbuf)
+	b.sbuf = append(b.sbuf, l[start:j]...)
+	*pend = append(*pend, pendingVal{col: f.cols[0], isStr: true, s0: s0, s1: len(b.sbuf)})
+	s.i = j + 1
+	for field := 1; field <= 3; field++ {
+		if !lit(fastKeys[field]) || !num(field) {
+			return false
+		}
+	}
+	if !lit(`,"components":{`) {
+		return false
+	}
+	for c := 0; ; c++ {
+		if s.i < len(l) && l[s.i] == '}' {
+			s.i++
+			break
+		}
+		if c > 0 {
+			if !lit(",") {
+				return false
+			}
+		}
+		if s.i >= len(l) || l[s.i] != '"' {
+			return false
+		}
+		start := s.i + 1
+		j := start
+		for j < len(l) && !strSpecial[l[j]] {
+			j++
+		}
+		if j >= len(l) || l[j] != '"' || j+1 >= len(l) || l[j+1] != ':' {
+			return false
+		}
+		name := l[start:j]
+		s.i = j + 2
+		if s.i >= len(l) || !(l[s.i] == '-' || (l[s.i] >= '0' && l[s.i] <= '9')) {
+			return false
+		}
+		x, err := s.num()
+		if err != nil {
+			return false
+		}
+		var col int
+		if c < len(f.compName) && string(f.compName[c]) == string(name) {
+			col = f.compCol[c]
+		} else {
+			f.key = append(append(f.key[:0], "components/"...), name...)
+			col = b.columnFor(f.key, true, f.km, f.mu)
+			if c < len(f.compName) {
+				f.compName[c] = append(f.compName[c][:0], name...)
+				f.compCol[c] = col
+			} else {
+				f.compName = append(f.compName, append([]byte(nil), name...))
+				f.compCol = append(f.compCol, col)
+			}
+		}
+		*pend = append(*pend, pendingVal{col: col, num: x})
+		*comp = append(*comp, int32(col))
+	}
+	for field := 4; field <= 6; field++ {
+		if !lit(fastKeys[field]) || !num(field) {
+			return false
+		}
+	}
+	return s.i == len(l)-1 && l[s.i] == '}'
+}

@@ -1,0 +1,445 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The HF Trainer / TRL reader (format "trl"): trainer_state.json, under any
+// file name. Its log_history is a list of flat objects, one per logging
+// event: train rows ({"step": 5, "loss": ..., "reward": ...}), eval rows
+// ({"step": 10, "eval_loss": ...}) and a final summary row ({"step": 200,
+// "train_runtime": ...}). Rows with the same step are merged into one
+// record, so eval metrics sit on the train row of their step. Grain: step.
+//
+// Key mapping (TRL renamed keys across versions; both spellings are read):
+//
+//	reward                                      -> reward
+//	reward_std                                  -> reward_std
+//	rewards/<f>/mean, rewards/<f> (legacy)      -> component.<f>
+//	completions/mean_length, completion_length  -> length (the first present; the other is kept as extra)
+//	frac_reward_zero_std                        -> zero_std_frac
+//	completions/clipped_ratio                   -> clip_ratio
+//	kl, entropy                                 -> kl, entropy
+//	eval_<name>                                 -> eval.<name> (except eval_runtime,
+//	                                               eval_samples_per_second, eval_steps_per_second: extra)
+//	step                                        -> step
+//	anything else                               -> extra.<key>
+//
+// Scalar top-level fields (global_step, max_steps, logging_steps, ...) go to
+// Run.Meta. Python's bare NaN/Infinity tokens are accepted.
+
+func init() {
+	RegisterFormat(&Format{
+		Name:     "trl",
+		Doc:      "HF Trainer / TRL trainer_state.json (log_history; any file name)",
+		Priority: 60,
+		Detect:   detectTRL,
+		Read:     readTRL,
+	})
+}
+
+func detectTRL(head []byte, name string) bool {
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(t) == 0 || t[0] != '{' {
+		return false
+	}
+	return bytes.Contains(head, []byte(`"log_history"`))
+}
+
+// trainerTable builds a step-grain run: one row per distinct step, columns
+// filled as keys arrive. Shared by the trl, verl and tfevents readers.
+type trainerTable struct {
+	n      int
+	cols   map[string][]float64
+	order  []string
+	byStep map[float64]int
+	issues issueList
+}
+
+func newTrainerTable(name string, opt Options) *trainerTable {
+	return &trainerTable{cols: map[string][]float64{}, byStep: map[float64]int{},
+		issues: issueList{name: name, opt: opt}}
+}
+
+// row returns the row for step, creating it (in arrival order) when new.
+func (t *trainerTable) row(step float64) int {
+	if r, ok := t.byStep[step]; ok {
+		return r
+	}
+	r := t.newRow()
+	t.byStep[step] = r
+	t.set(r, ColStep, step)
+	return r
+}
+
+// newRow appends a row not keyed by step.
+func (t *trainerTable) newRow() int {
+	t.n++
+	return t.n - 1
+}
+
+func (t *trainerTable) set(row int, col string, v float64) {
+	c, ok := t.cols[col]
+	if !ok {
+		t.order = append(t.order, col)
+	}
+	for len(c) <= row {
+		c = append(c, math.NaN())
+	}
+	c[row] = v
+	t.cols[col] = c
+}
+
+func (t *trainerTable) has(col string) bool {
+	_, ok := t.cols[col]
+	return ok
+}
+
+// run builds the Run; the issues and skipped count are copied in.
+func (t *trainerTable) run(format string, grain Grain) *Run {
+	run := NewRun(t.n)
+	run.Format = format
+	run.Grain = grain
+	for _, k := range t.order {
+		run.SetColumn(k, t.cols[k])
+	}
+	run.Issues = t.issues.list
+	run.Skipped = t.issues.skipped
+	return run
+}
+
+// issueList collects Issues for one input, honouring MaxIssues and Strict.
+type issueList struct {
+	name    string
+	opt     Options
+	list    []Issue
+	skipped int
+}
+
+// add records a problem. skip says the whole record was dropped. In strict
+// mode it returns an error wrapping ErrStrict, which the reader returns.
+func (l *issueList) add(line int, field, msg string, skip bool) error {
+	is := Issue{File: l.name, Line: line, Field: field, Msg: msg}
+	if skip {
+		l.skipped++
+	}
+	if l.opt.Strict {
+		return fmt.Errorf("%w: %v", ErrStrict, is)
+	}
+	if len(l.list) < l.opt.maxIssues() {
+		l.list = append(l.list, is)
+	}
+	return nil
+}
+
+// pyNonFinite rewrites Python's bare NaN, Infinity and -Infinity tokens
+// (outside strings) as JSON strings so encoding/json accepts them.
+func pyNonFinite(b []byte) []byte {
+	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+64)
+	inStr, esc := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inStr {
+			out = append(out, c)
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch {
+		case c == '"':
+			inStr = true
+			out = append(out, c)
+		case bytes.HasPrefix(b[i:], []byte("NaN")):
+			out = append(out, `"NaN"`...)
+			i += 2
+		case bytes.HasPrefix(b[i:], []byte("-Infinity")):
+			out = append(out, `"-Infinity"`...)
+			i += 8
+		case bytes.HasPrefix(b[i:], []byte("Infinity")):
+			out = append(out, `"Infinity"`...)
+			i += 7
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// jsonNumber converts a decoded JSON value to a float: numbers, booleans
+// (0/1), null (NaN) and the strings NaN/Infinity/-Infinity. ok is false for
+// anything else (strings, objects, arrays).
+func jsonNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			// Out of range: ParseFloat returns ±Inf with the error.
+			var ne *strconv.NumError
+			if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+				return f, true
+			}
+			return 0, false
+		}
+		return f, true
+	case float64:
+		return x, true
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	case nil:
+		return math.NaN(), true
+	case string:
+		switch x {
+		case "NaN", "nan":
+			return math.NaN(), true
+		case "Infinity", "inf":
+			return math.Inf(1), true
+		case "-Infinity", "-inf":
+			return math.Inf(-1), true
+		}
+	}
+	return 0, false
+}
+
+// lineAt returns the 1-based line of byte offset off in b.
+func lineAt(b []byte, off int64) int {
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	if off < 0 {
+		off = 0
+	}
+	return bytes.Count(b[:off], []byte{'\n'}) + 1
+}
+
+// skipJSONSpace advances off past whitespace and commas.
+func skipJSONSpace(b []byte, off int64) int64 {
+	for off < int64(len(b)) {
+		switch b[off] {
+		case ' ', '\t', '\r', '\n', ',':
+			off++
+			continue
+		}
+		break
+	}
+	return off
+}
+
+// trlColumn maps one log_history key to its column. The length keys are
+// resolved per file by the caller (lengthKey).
+func trlColumn(key, lengthKey string) string {
+	switch key {
+	case "step":
+		return ColStep
+	case "reward":
+		return ColReward
+	case "reward_std":
+		return ColRewardStd
+	case "frac_reward_zero_std":
+		return ColZeroStdFrac
+	case "completions/clipped_ratio":
+		return ColClipRatio
+	case "kl":
+		return ColKL
+	case "entropy":
+		return ColEntropy
+	case "eval_runtime", "eval_samples_per_second", "eval_steps_per_second":
+		return ExtraPrefix + key
+	}
+	if key == lengthKey {
+		return ColLength
+	}
+	if strings.HasPrefix(key, "rewards/") {
+		f := strings.TrimPrefix(key, "rewards/")
+		switch {
+		case strings.HasSuffix(f, "/mean"):
+			return ComponentPrefix + strings.TrimSuffix(f, "/mean")
+		case !strings.Contains(f, "/") && f != "":
+			return ComponentPrefix + f
+		}
+		return ExtraPrefix + key
+	}
+	if strings.HasPrefix(key, "eval_") && len(key) > len("eval_") {
+		return EvalPrefix + strings.TrimPrefix(key, "eval_")
+	}
+	return ExtraPrefix + key
+}
+
+func readTRL(r io.Reader, name string, opt Options) (*Run, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	data := pyNonFinite(raw)
+	t := newTrainerTable(name, opt)
+	meta := map[string]string{}
+	var history []json.RawMessage
+	var offsets []int64
+
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%s: %w: a trainer_state.json must be a JSON object with a log_history list", name, ErrNotARun)
+	}
+	found := false
+	truncated := ""
+	truncAt := int64(-1)
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			truncated = err.Error()
+			break
+		}
+		key, _ := kt.(string)
+		if key == "log_history" {
+			found = true
+			if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+				return nil, fmt.Errorf("%s:%d: field \"log_history\": want a list of objects", name, lineAt(data, dec.InputOffset()))
+			}
+			for dec.More() {
+				var m json.RawMessage
+				off := skipJSONSpace(data, dec.InputOffset())
+				if err := dec.Decode(&m); err != nil {
+					truncated = err.Error()
+					truncAt = off
+					break
+				}
+				history = append(history, m)
+				offsets = append(offsets, off)
+			}
+			if truncated != "" {
+				break
+			}
+			if _, err := dec.Token(); err != nil { // ']'
+				truncated = err.Error()
+				break
+			}
+			continue
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			truncated = err.Error()
+			break
+		}
+		switch x := v.(type) {
+		case json.Number:
+			meta[key] = x.String()
+		case string:
+			meta[key] = x
+		case bool:
+			meta[key] = strconv.FormatBool(x)
+		case nil:
+		default:
+			if b, err := json.Marshal(x); err == nil {
+				meta[key] = string(b)
+			}
+		}
+	}
+	if !found {
+		if truncated != "" {
+			return nil, fmt.Errorf("%s:%d: %w: bad JSON before log_history: %s", name, lineAt(data, dec.InputOffset()), ErrNotARun, truncated)
+		}
+		return nil, fmt.Errorf("%s: %w: JSON object has no log_history list (not a trainer_state.json)", name, ErrNotARun)
+	}
+	if truncated != "" {
+		if truncAt < 0 {
+			truncAt = dec.InputOffset()
+		}
+		if err := t.issues.add(lineAt(data, truncAt), "", "file ends early or is malformed JSON ("+truncated+"); kept the rows before it", false); err != nil {
+			return nil, err
+		}
+	}
+
+	// Pick the length key once per file: the new name wins when both exist.
+	lengthKey := ""
+	for _, m := range history {
+		if bytes.Contains(m, []byte(`"completions/mean_length"`)) {
+			lengthKey = "completions/mean_length"
+			break
+		}
+	}
+	if lengthKey == "" {
+		lengthKey = "completion_length"
+	}
+
+	lastStep := math.Inf(-1)
+	for i, m := range history {
+		line := lineAt(data, skipJSONSpace(data, offsets[i]))
+		var obj map[string]any
+		d := json.NewDecoder(bytes.NewReader(m))
+		d.UseNumber()
+		if err := d.Decode(&obj); err != nil || obj == nil {
+			if err := t.issues.add(line, "", "log_history entry is not a JSON object", true); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		step, ok := jsonNumber(obj["step"])
+		if _, has := obj["step"]; !has || !ok || math.IsNaN(step) || math.IsInf(step, 0) {
+			// Old Trainer versions always log "step"; without it the row
+			// cannot be placed. Use the next step after the last one.
+			if math.IsInf(lastStep, -1) {
+				step = 0
+			} else {
+				step = lastStep
+			}
+			if err := t.issues.add(line, "step", "missing or non-numeric step; merged into the previous step", false); err != nil {
+				return nil, err
+			}
+		}
+		lastStep = step
+		row := t.row(step)
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if k == "step" {
+				continue
+			}
+			flattenTRL(t, row, line, k, obj[k], lengthKey)
+		}
+	}
+	run := t.run("trl", GrainStep)
+	if len(meta) > 0 {
+		run.Meta = meta
+	}
+	return run, nil
+}
+
+// flattenTRL stores one key (flattening nested objects with "/").
+func flattenTRL(t *trainerTable, row, line int, key string, v any, lengthKey string) {
+	if obj, ok := v.(map[string]any); ok {
+		for k, sub := range obj {
+			flattenTRL(t, row, line, key+"/"+k, sub, lengthKey)
+		}
+		return
+	}
+	f, ok := jsonNumber(v)
+	if !ok {
+		// Strings and lists (e.g. logged completions) are not metrics.
+		return
+	}
+	t.set(row, trlColumn(key, lengthKey), f)
+}

@@ -1,0 +1,366 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The verl readers: console logs (format "verl") and the file logger's JSONL
+// (format "verl-jsonl", one {"step": N, "data": {key: value}} per line).
+//
+// A console log is whatever the trainer printed: shell traces, Ray banners,
+// config dumps and sample generations, with metric lines of the form
+//
+//	step:N - key:value - key:value - ...
+//
+// anywhere in a line (after ANSI colour codes and "(TaskRunner pid=...)"
+// prefixes, which are ignored). Every other line is skipped silently: it is
+// not a record. Lines with the same step are merged (verl prints the
+// initial validation as its own "step:0 - val-core/..." line). Grain: step.
+//
+// Key mapping (old and new verl key sets):
+//
+//	critic/score/mean                       -> reward
+//	response_length/mean                    -> length
+//	response_length/clip_ratio              -> clip_ratio
+//	val/<m>, val-core/<m>                   -> eval.<m> (val-aux/... stays extra)
+//	actor/entropy, else actor/entropy_loss  -> entropy
+//	actor/kl_loss, else actor/kl, else critic/kl -> kl (actor/kl_coef is a coefficient: extra)
+//	everything else                         -> extra.<key>
+
+func init() {
+	RegisterFormat(&Format{
+		Name:     "verl",
+		Doc:      "verl console log (step:N - key:value - ...; ANSI/Ray prefixes ok)",
+		Priority: 55,
+		Detect:   detectVerl,
+		Read:     readVerl,
+	})
+	RegisterFormat(&Format{
+		Name:     "verl-jsonl",
+		Doc:      `verl file-logger JSONL ({"step": N, "data": {...}} per line)`,
+		Priority: 56,
+		Detect:   detectVerlJSONL,
+		Read:     readVerlJSONL,
+	})
+}
+
+var (
+	ansiRE     = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+	verlStepRE = regexp.MustCompile(`(?:^|[\s)\]>|])step:(\d+)(?:\s+-\s+|\s*$)`)
+)
+
+func detectVerl(head []byte, name string) bool {
+	// A metric line with at least one pair, or (when the first metric line
+	// is beyond the sniffed bytes, after a long config dump) verl's own
+	// launch and Ray worker markers.
+	for _, line := range bytes.Split(head, []byte{'\n'}) {
+		if !bytes.Contains(line, []byte("step:")) {
+			continue
+		}
+		line = ansiRE.ReplaceAll(line, nil)
+		loc := verlStepRE.FindSubmatchIndex(line)
+		if loc != nil && bytes.Contains(line[loc[1]:], []byte(":")) {
+			return true
+		}
+	}
+	for _, m := range verlMarkers {
+		if bytes.Contains(head, []byte(m)) {
+			return true
+		}
+	}
+	return false
+}
+
+var verlMarkers = []string{"verl.trainer.main_ppo", "(TaskRunner pid=", "(main_task pid="}
+
+// verlCanonical resolves the canonical columns of one record's keys: it
+// returns key -> column for every key.
+func verlCanonical(keys []string) map[string]string {
+	has := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		has[k] = true
+	}
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		out[k] = ExtraPrefix + k
+	}
+	pick := func(col string, candidates ...string) {
+		for _, c := range candidates {
+			if has[c] {
+				out[c] = col
+				return
+			}
+		}
+	}
+	pick(ColReward, "critic/score/mean")
+	pick(ColLength, "response_length/mean")
+	pick(ColClipRatio, "response_length/clip_ratio")
+	pick(ColEntropy, "actor/entropy", "actor/entropy_loss")
+	pick(ColKL, "actor/kl_loss", "actor/kl", "critic/kl")
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(k, "val-core/") && len(k) > len("val-core/"):
+			out[k] = EvalPrefix + strings.TrimPrefix(k, "val-core/")
+		case strings.HasPrefix(k, "val/") && len(k) > len("val/"):
+			out[k] = EvalPrefix + strings.TrimPrefix(k, "val/")
+		}
+	}
+	return out
+}
+
+// parseVerlValue reads a console value: a float as Python prints it, also
+// nan/inf, True/False. ok is false for anything else.
+func parseVerlValue(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "True", "true":
+		return 1, true
+	case "False", "false":
+		return 0, true
+	}
+	if strings.HasPrefix(s, "tensor(") && strings.HasSuffix(s, ")") {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "tensor("), ")")
+		if i := strings.IndexByte(s, ','); i >= 0 {
+			s = s[:i]
+		}
+	}
+	if strings.HasPrefix(s, "np.float64(") && strings.HasSuffix(s, ")") {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "np.float64("), ")")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+			return f, true
+		}
+		return 0, false
+	}
+	return f, true
+}
+
+func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
+	t := newTrainerTable(name, opt)
+	br := bufio.NewReaderSize(r, 1<<20)
+	lineNo := 0
+	sawStep := false
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			lineNo++
+			eof := err == io.EOF
+			if e := verlLine(t, line, lineNo, eof, &sawStep); e != nil {
+				return nil, e
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if e := t.issues.add(lineNo+1, "", "read error: "+err.Error(), false); e != nil {
+				return nil, e
+			}
+			break
+		}
+	}
+	if !sawStep {
+		return nil, fmt.Errorf("%s: %w: no verl metric lines (step:N - key:value - ...) found", name, ErrNotARun)
+	}
+	return t.run("verl", GrainStep), nil
+}
+
+// verlLine parses one console line into t. Lines without a metric record are
+// ignored. last says it is the final line of the file (possibly cut short
+// by a live trainer: a bad last pair is dropped without an issue).
+func verlLine(t *trainerTable, line []byte, lineNo int, last bool, sawStep *bool) error {
+	if !bytes.Contains(line, []byte("step:")) {
+		return nil
+	}
+	line = ansiRE.ReplaceAll(line, nil)
+	line = bytes.TrimRight(line, "\r\n")
+	loc := verlStepRE.FindSubmatchIndex(line)
+	if loc == nil {
+		return nil
+	}
+	step, err := strconv.ParseFloat(string(line[loc[2]:loc[3]]), 64)
+	if err != nil {
+		return t.issues.add(lineNo, "step", "step number out of range", true)
+	}
+	rest := string(line[loc[1]:])
+	type kv struct {
+		k string
+		v float64
+	}
+	var pairs []kv
+	var keys []string
+	parts := strings.Split(rest, " - ")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		j := strings.LastIndexByte(p, ':')
+		if j <= 0 {
+			if last && i == len(parts)-1 {
+				continue
+			}
+			if err := t.issues.add(lineNo, "", fmt.Sprintf("pair %q has no key:value", clip(p, 40)), false); err != nil {
+				return err
+			}
+			continue
+		}
+		k, vs := strings.TrimSpace(p[:j]), p[j+1:]
+		v, ok := parseVerlValue(vs)
+		if !ok {
+			if last && i == len(parts)-1 {
+				continue
+			}
+			if err := t.issues.add(lineNo, k, fmt.Sprintf("value %q is not a number", clip(strings.TrimSpace(vs), 40)), false); err != nil {
+				return err
+			}
+			continue
+		}
+		pairs = append(pairs, kv{k, v})
+		keys = append(keys, k)
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	*sawStep = true
+	cols := verlCanonical(keys)
+	row := t.row(step)
+	for _, p := range pairs {
+		t.set(row, cols[p.k], p.v)
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func detectVerlJSONL(head []byte, name string) bool {
+	line := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		line = head[:i]
+	} else if len(head) >= SniffSize {
+		return false
+	}
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] != '{' {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(pyNonFinite(line), &m) != nil {
+		return false
+	}
+	if len(m) != 2 {
+		return false
+	}
+	d, ok := m["data"]
+	if _, s := m["step"]; !s || !ok {
+		return false
+	}
+	d = bytes.TrimSpace(d)
+	return len(d) > 0 && d[0] == '{'
+}
+
+func readVerlJSONL(r io.Reader, name string, opt Options) (*Run, error) {
+	t := newTrainerTable(name, opt)
+	br := bufio.NewReaderSize(r, 1<<20)
+	lineNo := 0
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			lineNo++
+			partial := err == io.EOF && !bytes.HasSuffix(line, []byte{'\n'})
+			if e := verlJSONLine(t, line, lineNo, partial); e != nil {
+				return nil, e
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if e := t.issues.add(lineNo+1, "", "read error: "+err.Error(), false); e != nil {
+				return nil, e
+			}
+			break
+		}
+	}
+	return t.run("verl-jsonl", GrainStep), nil
+}
+
+func verlJSONLine(t *trainerTable, line []byte, lineNo int, partial bool) error {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return nil
+	}
+	var rec struct {
+		Step json.Number    `json:"step"`
+		Data map[string]any `json:"data"`
+	}
+	d := json.NewDecoder(bytes.NewReader(pyNonFinite(line)))
+	d.UseNumber()
+	if err := d.Decode(&rec); err != nil {
+		if partial {
+			// A live trainer's last line may be half written.
+			return nil
+		}
+		return t.issues.add(lineNo, "", "not a JSON object {\"step\": N, \"data\": {...}}: "+err.Error(), true)
+	}
+	step, err := strconv.ParseFloat(string(rec.Step), 64)
+	if rec.Step == "" || err != nil || math.IsInf(step, 0) {
+		return t.issues.add(lineNo, "step", "missing or non-numeric step", true)
+	}
+	if rec.Data == nil {
+		return t.issues.add(lineNo, "data", "missing data object", true)
+	}
+	flat := map[string]float64{}
+	var keys []string
+	var walk func(prefix string, v any) error
+	walk = func(prefix string, v any) error {
+		if m, ok := v.(map[string]any); ok {
+			for k, sub := range m {
+				if err := walk(prefix+"/"+k, sub); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		f, ok := jsonNumber(v)
+		if !ok {
+			if _, isStr := v.(string); isStr {
+				return nil // text (e.g. logged generations) is not a metric
+			}
+			return t.issues.add(lineNo, prefix, "value is not a number", false)
+		}
+		flat[prefix] = f
+		keys = append(keys, prefix)
+		return nil
+	}
+	for k, v := range rec.Data {
+		if err := walk(k, v); err != nil {
+			return err
+		}
+	}
+	sort.Strings(keys)
+	cols := verlCanonical(keys)
+	row := t.row(step)
+	for _, k := range keys {
+		t.set(row, cols[k], flat[k])
+	}
+	return nil
+}

@@ -1,0 +1,180 @@
+package ingest_test
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/goodhart-rl/goodhart/ingest"
+	"github.com/goodhart-rl/goodhart/ingest/ingesttest"
+)
+
+func TestVerlConsoleNewKeys(t *testing.T) {
+	run, err := ingest.ReadFile(ingesttest.Testdata(t, "trainers", "verl_console.log"), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Format != "verl" || run.Grain != ingest.GrainStep {
+		t.Fatalf("format %q grain %q", run.Format, run.Grain)
+	}
+	// step:0 (validation only) + steps 1..40.
+	if run.Len() != 41 {
+		t.Fatalf("rows = %d, want 41", run.Len())
+	}
+	want := map[string][2]float64{ // column -> {row, value}
+		"step":                            {0, 0},
+		"reward":                          {1, 0.51},
+		"length":                          {35, 0},
+		"clip_ratio":                      {35, 0.45},
+		"entropy":                         {1, 0.295},
+		"kl":                              {2, 0.002},
+		"eval.openai/gsm8k/reward/mean@1": {0, 0.3},
+		"extra.actor/kl_coef":             {1, 0.001},
+		"extra.val-aux/openai/gsm8k/reward/std@1": {0, 0.1},
+		"extra.critic/rewards/mean":               {1, 0.51},
+	}
+	for c, rv := range want {
+		v := col(t, run, c)
+		if c == "length" {
+			if v[35] < 590 {
+				t.Errorf("length after the explosion = %v", v[35])
+			}
+			continue
+		}
+		if got := v[int(rv[0])]; math.Abs(got-rv[1]) > 1e-12 {
+			t.Errorf("%s[%d] = %v, want %v", c, int(rv[0]), got, rv[1])
+		}
+	}
+	if r := col(t, run, "reward"); !math.IsNaN(r[0]) {
+		t.Errorf("validation-only step 0 has reward %v, want missing", r[0])
+	}
+	if e := col(t, run, "eval.openai/gsm8k/reward/mean@1"); !math.IsNaN(e[1]) || e[5] != 0.625 {
+		t.Errorf("eval at steps 1, 5 = %v, %v", e[1], e[5])
+	}
+	if len(run.Issues) != 0 {
+		t.Errorf("issues: %v", run.Issues)
+	}
+}
+
+func TestVerlConsoleOldKeys(t *testing.T) {
+	run, err := ingest.ReadFile(ingesttest.Testdata(t, "trainers", "verl_old_ppo.log"), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Len() != 30 {
+		t.Fatalf("rows = %d", run.Len())
+	}
+	// Old verl: entropy from actor/entropy_loss, KL from critic/kl, eval from val/.
+	if e := col(t, run, "entropy"); e[0] != 0.45 {
+		t.Errorf("entropy = %v", e[0])
+	}
+	if k := col(t, run, "kl"); k[10] != 0.1 {
+		t.Errorf("kl = %v", k[10])
+	}
+	if v := col(t, run, "eval.test_score/openai/gsm8k"); v[9] != 0.29 {
+		t.Errorf("eval = %v", v[9])
+	}
+	if run.Has("clip_ratio") {
+		t.Error("old logs have no clip_ratio")
+	}
+}
+
+func TestVerlJSONL(t *testing.T) {
+	run, err := ingest.ReadFile(ingesttest.Testdata(t, "trainers", "verl_metrics.jsonl"), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Format != "verl-jsonl" || run.Len() != 20 || run.Grain != ingest.GrainStep {
+		t.Fatalf("format %q rows %d grain %s", run.Format, run.Len(), run.Grain)
+	}
+	if v := col(t, run, "eval.math/acc/mean@1"); v[4] != 0.45 {
+		t.Errorf("eval = %v", v[4])
+	}
+	if v := col(t, run, "reward"); math.Abs(v[0]-0.31) > 1e-12 {
+		t.Errorf("reward = %v", v[0])
+	}
+}
+
+func TestVerlBadLines(t *testing.T) {
+	cases := []struct {
+		name   string
+		in     string
+		rows   int
+		issues []string
+	}{
+		{"bad value", "step:1 - critic/score/mean:0.5 - actor/entropy:abc\nstep:2 - critic/score/mean:0.6\n", 2,
+			[]string{`log:1: field "actor/entropy": value "abc" is not a number`}},
+		{"no colon", "step:1 - critic/score/mean:0.5 - junk\nstep:2 - critic/score/mean:0.6\n", 2,
+			[]string{`log:1: pair "junk" has no key:value`}},
+		{"cut last line", "step:1 - critic/score/mean:0.5\nstep:2 - critic/score/mean:0.6 - actor/ent", 2, nil},
+		{"same step merges", "step:3 - val/acc:0.2\nstep:3 - critic/score/mean:0.6\n", 1, nil},
+		{"nan and inf", "step:1 - critic/score/mean:nan - actor/entropy:inf\n", 1, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run, err := ingest.Read(strings.NewReader(c.in), "log", ingest.Options{Format: "verl"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Len() != c.rows || len(run.Issues) != len(c.issues) {
+				t.Fatalf("rows %d issues %v; want %d, %v", run.Len(), run.Issues, c.rows, c.issues)
+			}
+			for i, is := range c.issues {
+				if run.Issues[i].Error() != is {
+					t.Errorf("issue %q, want %q", run.Issues[i].Error(), is)
+				}
+			}
+			if len(c.issues) > 0 {
+				if _, err := ingest.Read(strings.NewReader(c.in), "log", ingest.Options{Format: "verl", Strict: true}); !errors.Is(err, ingest.ErrStrict) {
+					t.Errorf("strict: %v", err)
+				}
+			}
+		})
+	}
+	if _, err := ingest.Read(strings.NewReader("hello\nworld\n"), "x.log", ingest.Options{Format: "verl"}); !errors.Is(err, ingest.ErrNotARun) {
+		t.Errorf("no metric lines: err = %v, want ErrNotARun", err)
+	}
+}
+
+func TestVerlJSONLBadLines(t *testing.T) {
+	in := `{"step": 1, "data": {"critic/score/mean": 0.5}}
+not json
+{"step": "x", "data": {}}
+{"step": 2}
+{"step": 3, "data": {"critic/score/mean": [1]}}
+{"step": 4, "data": {"critic/score/mean": 0.9, "val/gen": "text"}}
+{"step": 5, "data": {"critic/sc`
+	run, err := ingest.Read(strings.NewReader(in), "m.jsonl", ingest.Options{Format: "verl-jsonl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Len() != 3 || run.Skipped != 3 || len(run.Issues) != 4 {
+		t.Fatalf("rows %d skipped %d issues %v", run.Len(), run.Skipped, run.Issues)
+	}
+	if !strings.HasPrefix(run.Issues[0].Error(), "m.jsonl:2: ") {
+		t.Errorf("first issue %q", run.Issues[0].Error())
+	}
+}
+
+func FuzzVerl(f *testing.F) {
+	f.Add([]byte("\x1b[36m(TaskRunner pid=1)\x1b[0m step:1 - critic/score/mean:0.5 - val-core/a/b:0.2\n"))
+	f.Add([]byte("step:99999999999999999999999 - a:1\nstep:2 - :3 - b:: - c:tensor(0.5, device='cuda:0')\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		run, err := ingest.Read(strings.NewReader(string(b)), "f.log", ingest.Options{Format: "verl"})
+		if err == nil {
+			checkRun(t, run)
+		}
+	})
+}
+
+func FuzzVerlJSONL(f *testing.F) {
+	f.Add([]byte(`{"step": 1, "data": {"critic/score/mean": 0.5, "x": {"y": NaN}}}` + "\n"))
+	f.Add([]byte(`{"step": 1e400, "data": {}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		run, err := ingest.Read(strings.NewReader(string(b)), "f.jsonl", ingest.Options{Format: "verl-jsonl"})
+		if err == nil {
+			checkRun(t, run)
+		}
+	})
+}

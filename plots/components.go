@@ -1,0 +1,101 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+// ComponentShares returns, per component (without "total"), its share of
+// the reward magnitude over the last w records, in percent:
+//
+//	share_c[i] = 100 * M_c[i] / sum_j M_j[i],  M_c[i] = sum |value_c| over records i-w < j <= i
+//
+// the rolling form of the balance definition (DESIGN §3; a missing value
+// contributes nothing). Where every M is 0 the shares are NaN. O(n*k).
+func ComponentShares(run *ingest.Run, w int) map[string][]float64 {
+	names := components(run)
+	if len(names) == 0 {
+		return nil
+	}
+	if w <= 0 {
+		w = 1
+	}
+	n := run.Len()
+	cols := make([][]float64, len(names))
+	for k, c := range names {
+		cols[k], _ = run.Column(ingest.ComponentPrefix + c)
+	}
+	sums := make([]float64, len(names))
+	out := make(map[string][]float64, len(names))
+	shares := make([][]float64, len(names))
+	for k := range names {
+		shares[k] = make([]float64, n)
+	}
+	for i := 0; i < n; i++ {
+		total := 0.0
+		for k, col := range cols {
+			if v := col[i]; v == v {
+				sums[k] += math.Abs(v)
+			}
+			if j := i - w; j >= 0 {
+				if v := col[j]; v == v {
+					sums[k] -= math.Abs(v)
+				}
+			}
+			if sums[k] < 1e-12 { // cancel rounding residue of a window gone empty
+				sums[k] = math.Max(0, sums[k])
+			}
+			total += sums[k]
+		}
+		for k := range cols {
+			if total <= 0 {
+				shares[k][i] = math.NaN()
+			} else {
+				shares[k][i] = 100 * sums[k] / total
+			}
+		}
+	}
+	for k, c := range names {
+		out[c] = shares[k]
+	}
+	return out
+}
+
+// Components draws each component's share of the reward magnitude over a
+// rolling window of W records (ComponentShares), one line per component,
+// with the expected share as a dashed line of the same colour when
+// opt.Expected names it. Components expected but never logged are listed
+// in the notes. ErrNotApplicable when the run has no components.
+func Components(run *ingest.Run, opt Options) (*Figure, error) {
+	names := components(run)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("components: %w: the run logs no reward components", ErrNotApplicable)
+	}
+	x, xlabel := xAxis(run)
+	w := opt.window(run)
+	shares := ComponentShares(run, w)
+	exp := opt.expectedShares()
+	f := &Figure{Kind: "components", Title: fmt.Sprintf("Component shares of the reward (rolling, W=%d)", w)}
+	pa := newPanel("", xlabel, "share of |reward| (%)")
+	f.Panels = []*Panel{pa}
+	for k, c := range names {
+		col := SeriesColor(k)
+		d := Downsample(x, shares[c], opt.Buckets)
+		pa.add(c, NewLine(d.X, d.Mean, col))
+		if e, ok := exp[c]; ok {
+			l := NewHLine(e, col)
+			l.Width = 1.4
+			pa.add(fmt.Sprintf("%s expected (%.1f%%)", c, e), l)
+		}
+	}
+	for _, c := range sortedKeys(exp) {
+		if _, ok := shares[c]; !ok && exp[c] > 0 {
+			f.Notes = append(f.Notes, fmt.Sprintf("%q is expected (%.1f%%) but never logged.", c, exp[c]))
+		}
+	}
+	pa.Plot.Y.Min = math.Min(pa.Plot.Y.Min, 0)
+	pa.Plot.Y.Max = math.Max(pa.Plot.Y.Max, 100)
+	return f, nil
+}

@@ -1,0 +1,26 @@
+// Package plots draws goodhart's findings: figures of a run and its audit
+// (gonum/plot), self-contained HTML reports, SVG/PNG files for CI artifacts
+// and display helpers for GoNB notebooks.
+//
+// Data flow: a Run (package ingest) and the analysis results computed from
+// it (an analysis.Report, a balance result, alignment snapshots) go into a
+// figure function — Timeline, Components, Balance, Session, Length,
+// GroupCollapse, Divergence — which returns a *Figure: one or more stacked
+// gonum/plot panels plus the structure (titles, axis labels, series names,
+// data ranges) that tests compare against golden files. A Figure renders to
+// SVG (fonts embedded, for HTML and notebooks) or PNG (for CI artifacts).
+// BuildReport gathers the figures, verdict, findings and tables of one or
+// more runs into a Report, which WriteHTML turns into one HTML file with
+// inline SVG and CSS and no JavaScript.
+//
+// Long runs are aggregated before drawing: Downsample keeps the minimum,
+// maximum and mean of each pixel-wide bucket, so a one-record spike in a
+// ten-million-record run still shows while drawing stays fast.
+//
+// Colours come from the Okabe-Ito palette, which stays distinguishable
+// under the common forms of colour blindness; statuses always use the same
+// colours (ok green, warning orange, alert/critical vermillion).
+//
+// Nothing in this package prints, except the GoNB display helpers (Show*),
+// whose job is to send output to a notebook cell.
+package plots

@@ -1,0 +1,119 @@
+package plots
+
+import (
+	"math"
+	"sort"
+
+	"github.com/goodhart-rl/goodhart/analysis"
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+// Options tune the figures. The zero value draws with the audit's default
+// window, no reward ceiling line, no expected shares and DefaultBuckets.
+type Options struct {
+	// Config is the audit configuration the findings came from: its window
+	// (see analysis.WindowFor), sensitivity and reward ceiling are drawn.
+	Config analysis.Config
+	// Expected are the expected component weights (any positive scale;
+	// they are normalised to shares). Nil draws no expected lines.
+	Expected map[string]float64
+	// Buckets is how many buckets long series are reduced to (0 =
+	// DefaultBuckets).
+	Buckets int
+}
+
+func (o Options) window(run *ingest.Run) int {
+	return analysis.WindowFor(run, o.Config).W
+}
+
+// expectedShares returns the expected weights as percentages, or nil.
+func (o Options) expectedShares() map[string]float64 {
+	sum := 0.0
+	for _, w := range o.Expected {
+		if finite(w) && w > 0 {
+			sum += w
+		}
+	}
+	if sum <= 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(o.Expected))
+	for k, w := range o.Expected {
+		if finite(w) && w > 0 {
+			out[k] = w / sum * 100
+		} else {
+			out[k] = 0
+		}
+	}
+	return out
+}
+
+// xAxis returns the x values of a run's records and the axis label: the
+// trainer step when the run logs one, else the record number.
+func xAxis(run *ingest.Run) ([]float64, string) {
+	if _, ok := run.Column(ingest.ColStep); ok {
+		switch run.Grain {
+		case ingest.GrainStep:
+			return run.Steps(), "trainer step"
+		case ingest.GrainEpisode:
+			return run.Steps(), "step (as logged)"
+		}
+		return run.Steps(), "step (as logged)"
+	}
+	return run.Steps(), "record index (" + grainNoun(run.Grain) + ", from 0)"
+}
+
+func grainNoun(g ingest.Grain) string {
+	switch g {
+	case ingest.GrainCall:
+		return "reward call"
+	case ingest.GrainSample:
+		return "sample"
+	case ingest.GrainEpisode:
+		return "episode"
+	case ingest.GrainStep:
+		return "logged step"
+	}
+	return "record"
+}
+
+// components returns the run's component names without "total", sorted.
+func components(run *ingest.Run) []string {
+	var out []string
+	for _, c := range run.Components() {
+		if c != ingest.TotalComponent {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sortedKeys returns the keys of m sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// compact returns the points where y is finite (sparse series such as eval
+// metrics logged every N steps).
+func compact(x, y []float64) (cx, cy []float64) {
+	for i := range min(len(x), len(y)) {
+		if finite(y[i]) && finite(x[i]) {
+			cx = append(cx, x[i])
+			cy = append(cy, y[i])
+		}
+	}
+	return
+}
+
+func nanSlice(n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = math.NaN()
+	}
+	return s
+}

@@ -1,0 +1,156 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"sort"
+
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/goodhart-rl/goodhart/analysis"
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+// Timeline draws the reward over the run: the raw reward (faint; per-bucket
+// min–max for long runs), its rolling mean over the audit window W with a
+// ±1 std band, the flagged step ranges of rep's findings shaded, alert
+// markers on the rolling mean coloured by status, and the reward ceiling
+// when opt.Config.HasMaxReward. rep may be nil (no findings drawn). It
+// returns an error wrapping ErrNotApplicable when the run has no reward.
+func Timeline(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error) {
+	y, ok := run.Column(ingest.ColReward)
+	if !ok || run.Len() == 0 {
+		return nil, fmt.Errorf("timeline: %w: the run has no reward column", ErrNotApplicable)
+	}
+	x, xlabel := xAxis(run)
+	w := opt.window(run)
+	f := &Figure{Kind: "timeline", Title: "Reward over the run"}
+	pa := newPanel("", xlabel, "reward (as logged)")
+	f.Panels = []*Panel{pa}
+
+	if spans := flaggedRanges(rep); len(spans) > 0 {
+		pa.add("flagged range", &Spans{Ranges: spans, Color: Fade(Vermillion, 0.13)})
+	}
+	raw := Downsample(x, y, opt.Buckets)
+	if raw.PerBucket == 1 {
+		pa.add("reward", &Line{X: raw.X, Y: raw.Mean, LineStyle: thin(Fade(SkyBlue, 0.55))})
+	} else {
+		pa.add("reward, bucket min–max", &Band{X: raw.X, Lo: raw.Min, Hi: raw.Max, Color: Fade(SkyBlue, 0.35)})
+		f.Notes = append(f.Notes, fmt.Sprintf("%d records drawn as %d buckets of %d (min, max and mean per bucket, so spikes survive).",
+			run.Len(), raw.Len(), raw.PerBucket))
+	}
+	mean, std := Rolling(y, w)
+	lo, hi := make([]float64, len(mean)), make([]float64, len(mean))
+	for i := range mean {
+		lo[i], hi[i] = mean[i]-std[i], mean[i]+std[i]
+	}
+	dm := Downsample(x, mean, opt.Buckets)
+	dlo := Downsample(x, lo, opt.Buckets)
+	dhi := Downsample(x, hi, opt.Buckets)
+	pa.add("±1 std", &Band{X: dm.X, Lo: dlo.Mean, Hi: dhi.Mean, Color: Fade(Blue, 0.18)})
+	pa.add(fmt.Sprintf("rolling mean (W=%d)", w), NewLine(dm.X, dm.Mean, Blue))
+	if opt.Config.HasMaxReward {
+		pa.add(fmt.Sprintf("ceiling (--max-reward %s)", humanNum(opt.Config.MaxReward)),
+			NewHLine(opt.Config.MaxReward, Vermillion))
+	}
+	addAlertMarkers(pa, rep, x, mean)
+	return f, nil
+}
+
+// addAlertMarkers puts one marker per alert at its record on the curve
+// cur (NaN points fall back to the curve's last finite value before it),
+// one legend entry per status present.
+func addAlertMarkers(pa *Panel, rep *analysis.Report, x, cur []float64) {
+	if rep == nil || len(rep.Alerts) == 0 {
+		return
+	}
+	byStatus := map[analysis.Status]*Markers{}
+	sorted := sort.Float64sAreSorted(x)
+	for _, a := range rep.Alerts {
+		i := rowOf(x, sorted, a)
+		if i < 0 {
+			continue
+		}
+		yv := math.NaN()
+		for j := i; j >= 0 && math.IsNaN(yv); j-- {
+			yv = cur[j]
+		}
+		if math.IsNaN(yv) {
+			continue
+		}
+		m := byStatus[a.Status]
+		if m == nil {
+			m = NewMarkers(nil, nil, StatusColor(a.Status))
+			if a.Status == analysis.StatusWarning {
+				m.Shape = draw.BoxGlyph{}
+			}
+			byStatus[a.Status] = m
+		}
+		m.X = append(m.X, x[i])
+		m.Y = append(m.Y, yv)
+	}
+	for _, s := range []analysis.Status{analysis.StatusWarning, analysis.StatusAlert} {
+		if m := byStatus[s]; m != nil {
+			pa.add(fmt.Sprintf("%s raised (%d)", lower(string(s)), len(m.X)), m)
+		}
+	}
+}
+
+// flaggedRanges collects the step ranges of the findings' evidence: the
+// final results' and every alert's.
+func flaggedRanges(rep *analysis.Report) [][2]float64 { return detectorRanges(rep, "") }
+
+// detectorRanges is flaggedRanges restricted to one detector ("" = all).
+func detectorRanges(rep *analysis.Report, det string) [][2]float64 {
+	if rep == nil {
+		return nil
+	}
+	var out [][2]float64
+	seen := map[[2]float64]bool{}
+	addEv := func(e *analysis.Evidence) {
+		if e == nil || !finite(e.FromStep) || !finite(e.ToStep) {
+			return
+		}
+		r := [2]float64{math.Min(e.FromStep, e.ToStep), math.Max(e.FromStep, e.ToStep)}
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	for _, d := range rep.Detectors {
+		if d.Status.Actionable() && (det == "" || d.Name == det) {
+			addEv(d.Evidence)
+		}
+	}
+	for _, a := range rep.Alerts {
+		if det == "" || a.Detector == det {
+			addEv(a.Evidence)
+		}
+	}
+	return out
+}
+
+func thin(c color.Color) draw.LineStyle {
+	return draw.LineStyle{Color: c, Width: vg.Points(0.9)}
+}
+
+// rowOf finds the row of an alert: the last row whose x equals its RunStep
+// when x is sorted (records with a missing reward are not counted in
+// Alert.Step, so Step-1 can be off), else row Step-1. -1 when out of range.
+func rowOf(x []float64, sorted bool, a analysis.Alert) int {
+	if finite(a.RunStep) && sorted {
+		i := sort.SearchFloat64s(x, a.RunStep) // first row >= RunStep
+		if i < len(x) && x[i] == a.RunStep {
+			for i+1 < len(x) && x[i+1] == a.RunStep {
+				i++
+			}
+			return i
+		}
+	}
+	if i := a.Step - 1; i >= 0 && i < len(x) {
+		return i
+	}
+	return -1
+}
