@@ -275,7 +275,8 @@ type alignComp struct {
 	mean, std   float64   // frozen baseline
 	cur         float64   // this record's value
 	ratio, z    float64
-	lastNonzero int // scratch for the fallback sum order
+	lastNonzero int     // scratch for the fallback sum order
+	approx      float64 // scratch: sum.approx() this record
 }
 
 // Aligner is the alignment monitor of DESIGN §3 (rewardguard's paid-tier
@@ -306,6 +307,7 @@ type Aligner struct {
 	callbacks []func(Snapshot)
 	// scratch
 	freshSums []float64
+	slab      []float64
 	fallbacks int // records whose ratios needed a fresh re-sum (near a tie)
 }
 
@@ -418,7 +420,7 @@ func (a *Aligner) Step(values map[string]float64) (*Snapshot, error) {
 	for _, k := range names {
 		a.byName[k].cur = values[k]
 	}
-	return a.advance(), nil
+	return a.advance(true), nil
 }
 
 // ReplayOptions tune Replay.
@@ -476,7 +478,7 @@ func (a *Aligner) Replay(run *ingest.Run, opt ReplayOptions) (int, error) {
 			}
 			c.cur = v
 		}
-		if a.advance() != nil {
+		if a.advance(false) != nil {
 			produced++
 		}
 	}
@@ -484,7 +486,7 @@ func (a *Aligner) Replay(run *ingest.Run, opt ReplayOptions) (int, error) {
 }
 
 // advance runs DESIGN §3 steps 2–6 on the values in comps[].cur.
-func (a *Aligner) advance() *Snapshot {
+func (a *Aligner) advance(want bool) *Snapshot {
 	a.steps++
 	s := a.steps
 	cfg := &a.cfg
@@ -583,10 +585,14 @@ func (a *Aligner) advance() *Snapshot {
 		}
 	}
 
+	if !want && a.cfg.MaxSnapshots < 0 && len(a.callbacks) == 0 {
+		return &noSnapshot // nobody looks at it: skip building the vectors
+	}
 	snap := Snapshot{Step: s, AlignmentScore: score, Components: a.names, DriftVelocity: drift, Flag: flag,
 		CorrectionsApplied: corr, StarvationAlerts: starving}
-	vals := make([]float64, 3*len(a.comps))
-	snap.Ratios, snap.Z, snap.Weights = vals[:len(a.comps):len(a.comps)], vals[len(a.comps):2*len(a.comps):2*len(a.comps)], vals[2*len(a.comps):]
+	nc := len(a.comps)
+	vals := a.alloc(3 * nc)
+	snap.Ratios, snap.Z, snap.Weights = vals[:nc:nc], vals[nc:2*nc:2*nc], vals[2*nc:]
 	for i, c := range a.comps {
 		snap.Ratios[i], snap.Z[i], snap.Weights[i] = c.ratio, c.z, c.weight
 	}
@@ -595,6 +601,20 @@ func (a *Aligner) advance() *Snapshot {
 		f(snap)
 	}
 	return &snap
+}
+
+// noSnapshot marks "a snapshot was produced" for Replay when nobody keeps it.
+var noSnapshot Snapshot
+
+// alloc hands out n floats from a slab, so that snapshots cost one
+// allocation per few thousand records instead of one each.
+func (a *Aligner) alloc(n int) []float64 {
+	if len(a.slab) < n {
+		a.slab = make([]float64, max(n, 4096))
+	}
+	v := a.slab[:n:n]
+	a.slab = a.slab[n:]
+	return v
 }
 
 func clampf(x, lo, hi float64) float64 { return math.Max(lo, math.Min(x, hi)) }
@@ -694,7 +714,8 @@ func exactMeanPstd(xs []float64) (mean, std float64) {
 func (a *Aligner) ratios() {
 	total := 0.0
 	for _, c := range a.comps {
-		total += c.sum.approx()
+		c.approx = c.sum.approx()
+		total += c.approx
 	}
 	if total == 0 {
 		for _, c := range a.comps {
@@ -709,7 +730,7 @@ func (a *Aligner) ratios() {
 		relErr := float64(2*a.n+len(a.comps)+8) * 0x1p-52
 		safe := true
 		for _, c := range a.comps {
-			q := c.sum.approx() / total * 100
+			q := c.approx / total * 100
 			if nearTie(q, 2, relErr) {
 				safe = false
 				break

@@ -291,13 +291,16 @@ func randomRecords(seed int64, n int, comps []string) []map[string]float64 {
 func TestAlignFastRatiosMatchFreshSums(t *testing.T) {
 	comps := []string{"a", "b", "c", "d"}
 	a := mustAligner(t, map[string]float64{"a": 1, "b": 2, "c": 3}, AlignOptions{Window: 37, BaselineSteps: 50, MaxSnapshots: -1})
+	defer func() { t.Logf("%d of 3000 records took the re-sum path", a.fallbacks) }()
 	for i, rec := range randomRecords(3, 3000, comps) {
 		mustStep(t, a, rec)
 		fast := make([]float64, len(a.comps))
 		for j, c := range a.comps {
 			fast[j] = c.ratio
 		}
+		saved := a.fallbacks
 		a.freshRatios()
+		a.fallbacks = saved
 		for j, c := range a.comps {
 			if c.ratio != fast[j] {
 				t.Fatalf("record %d %s: running-sum ratio %v, fresh sum %v", i+1, c.name, fast[j], c.ratio)
@@ -378,5 +381,76 @@ func TestAlignReplayClosedLoop(t *testing.T) {
 	}
 	if r, _ := os.Ratio("a"); r != 90 {
 		t.Errorf("open-loop ratio a = %v", r)
+	}
+}
+
+var benchRun *ingest.Run
+
+// benchRun1M is 1,000,000 records of 5 components with a slow drift.
+func benchRun1M() *ingest.Run {
+	if benchRun != nil {
+		return benchRun
+	}
+	const n = 1_000_000
+	rng := rand.New(rand.NewSource(9))
+	run := ingest.NewRun(n)
+	for j, c := range []string{"a", "b", "c", "d", "e"} {
+		col := make([]float64, n)
+		for i := range col {
+			drift := 1 + float64(j)*float64(i)/n
+			col[i] = (rng.Float64() + 0.1) * float64(j+1) * drift
+			if j == 4 && rng.Intn(4) == 0 {
+				col[i] = math.NaN()
+			}
+		}
+		run.SetColumn("component."+c, col)
+	}
+	benchRun = run
+	return run
+}
+
+var benchExpected = map[string]float64{"a": 0.1, "b": 0.2, "c": 0.2, "d": 0.25, "e": 0.25}
+
+func BenchmarkBalance1M(b *testing.B) {
+	run := benchRun1M()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Balance(run, benchExpected, BalanceOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(run.Len()), "ns/record")
+}
+
+func BenchmarkAlignReplay1M(b *testing.B) {
+	run := benchRun1M()
+	b.ReportAllocs()
+	b.ResetTimer()
+	fallbacks := 0
+	for i := 0; i < b.N; i++ {
+		a, _ := NewAligner(benchExpected, AlignOptions{MaxSnapshots: -1})
+		if _, err := a.Replay(run, ReplayOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		fallbacks += a.fallbacks
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(run.Len()), "ns/record")
+	b.ReportMetric(float64(fallbacks)/float64(b.N), "resums/op")
+}
+
+// An exact 2-decimal tie (1/800 = 0.125%) takes the re-sum path and rounds
+// half to even, as Python's round does.
+func TestAlignRatioTie(t *testing.T) {
+	a := mustAligner(t, map[string]float64{"a": 1, "b": 1}, AlignOptions{Window: 1, BaselineSteps: 1, NoAutoCorrect: true})
+	mustStep(t, a, map[string]float64{"a": 1, "b": 1})
+	s := mustStep(t, a, map[string]float64{"a": 1, "b": 799})
+	ra, _ := s.Ratio("a")
+	rb, _ := s.Ratio("b")
+	if ra != 0.12 || rb != 99.88 {
+		t.Errorf("ratios %v %v, want 0.12 99.88", ra, rb)
+	}
+	if a.fallbacks != 1 {
+		t.Errorf("%d re-sums, want 1", a.fallbacks)
 	}
 }

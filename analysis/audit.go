@@ -135,6 +135,7 @@ func Audit(run *ingest.Run, cfg Config) (*Report, error) {
 	explicit := !(len(cfg.Detectors) == 0 || containsAll(cfg.Detectors))
 	win := WindowFor(run, cfg)
 	e := NewEngine(cfg, win)
+	e.SetGrain(run.Grain)
 	reward, hasReward := run.Column(ingest.ColReward)
 	if run.Len() > 0 && !hasReward {
 		return nil, fmt.Errorf("%s: %w (map one with --map reward=<key>)", run.Source, ErrNoReward)

@@ -17,7 +17,7 @@ const (
 // diagnosis), extended to findings of batch detectors:
 //
 //	no records:           "No records found."
-//	fewer than W kept:    "Collecting data... (N calls so far)"
+//	fewer than W kept:    "Collecting data... (N calls so far)" (see SetGrain)
 //	nothing actionable:   "✓ Healthy training\nReward is moving with no reward-hacking signatures. Keep going."
 //	otherwise:            "✕ Likely reward hacking\n" (any ALERT) or "▲ Early warning signs\n", then
 //	                      "The reward curve looks fine (mean M, TREND), but R1; R2; and R3.\n"
@@ -35,7 +35,7 @@ func (e *Engine) diagnosis(results []NamedResult, alerts []Alert) string {
 		return "No records found."
 	}
 	if e.count() < e.win.W {
-		return fmt.Sprintf("Collecting data... (%d calls so far)", e.count())
+		return fmt.Sprintf("Collecting data... (%d %s so far)", e.count(), e.unit)
 	}
 	actionable := map[string]bool{}
 	hasAlert := false

@@ -79,6 +79,7 @@ type Engine struct {
 	length    lengthState
 
 	th       thresholds
+	unit     string // what a record is called in the diagnosis ("calls")
 	latest   [5]finding
 	lastAct  [5]Status
 	alerts   []Alert
@@ -224,12 +225,29 @@ func NewEngine(cfg Config, win Windows) *Engine {
 	}
 	e.length.init(win.W)
 	e.th = thresholdsFor(sens)
+	e.unit = "calls"
 	five, _, _ := selectDetectors(cfg.Detectors, nil)
 	for i, name := range StreamingDetectors {
 		e.want[i] = five[name]
 		e.latest[i] = fInsufficient
 	}
 	return e
+}
+
+// SetGrain names records after the run's grain in the diagnosis
+// ("Collecting data... (40 calls so far)" for call grain, rewardspy's text;
+// "steps", "samples" or "episodes" otherwise).
+func (e *Engine) SetGrain(g ingest.Grain) {
+	switch g {
+	case ingest.GrainStep:
+		e.unit = "logged steps"
+	case ingest.GrainSample:
+		e.unit = "samples"
+	case ingest.GrainEpisode:
+		e.unit = "episodes"
+	default:
+		e.unit = "calls"
+	}
 }
 
 // Windows returns the windows the engine uses.

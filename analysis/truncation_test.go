@@ -33,8 +33,9 @@ func TestTruncation(t *testing.T) {
 			}
 			return 0.25
 		}, 40, analysis.StatusWarning, "Clip ratio climbing: 25% of completions truncated (from 0%).", []float64{25}},
-		// Ramp to 1: WARNING, then ALERT.
-		{"ramp", func(i int) float64 { return float64(i) / 39 }, 40, analysis.StatusAlert, "", []float64{13, 21}},
+		// Ramp c_i = i/39, base 2/39, cur = (i-2)/39: WARNING at i = 12
+		// (cur >= 0.25), ALERT at i = 22 (cur >= 0.5, rise >= 0.3).
+		{"ramp", func(i int) float64 { return float64(i) / 39 }, 40, analysis.StatusAlert, "", []float64{13, 23}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -27,6 +27,12 @@ type Options struct {
 	Strict bool
 	// MaxIssues caps Run.Issues (default 100); Run.Skipped still counts all.
 	MaxIssues int
+
+	// src is the uncompressed input file when Read was given one (set by
+	// Read, not by callers): line readers use it to size their columns
+	// exactly before parsing (see readJSONL).
+	src    *os.File
+	srcOff int64
 }
 
 func (o Options) maxIssues() int {
@@ -93,7 +99,13 @@ func ReadFile(path string, opt Options) (*Run, error) {
 // Read reads a run from r; name labels issues and Run.Source.
 func Read(r io.Reader, name string, opt Options) (*Run, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
+	if f, ok := r.(*os.File); ok {
+		if off, err := f.Seek(0, io.SeekCurrent); err == nil {
+			opt.src, opt.srcOff = f, off
+		}
+	}
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		opt.src = nil
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: bad gzip header: %v", name, err)

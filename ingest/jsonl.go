@@ -9,6 +9,7 @@ import (
 	"sync"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -576,24 +577,46 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var scratch []byte
 			for c := range jobs {
-				results <- parseChunk(c, name, rewardspy, km, &mu)
+				results <- parseChunk(c, name, rewardspy, km, &mu, &scratch)
 			}
 		}()
 	}
 	go func() { wg.Wait(); close(results) }()
 
 	var batches []*jsonlBatch
-	for b := range results {
-		for len(batches) <= b.seq {
-			batches = append(batches, nil)
+	var run *Run
+	if total := countLines(opt.src, opt.srcOff); total >= 0 {
+		// A plain file: columns are allocated once at their final size
+		// and each batch is copied in as soon as its predecessors are, so
+		// only the batches in flight exist besides the columns.
+		m := newMerger(total)
+		for b := range results {
+			for len(batches) <= b.seq {
+				batches = append(batches, nil)
+			}
+			batches[b.seq] = b
+			for m.next < len(batches) && batches[m.next] != nil {
+				m.add(batches[m.next])
+			}
 		}
-		batches[b.seq] = b
+		run = m.finish()
+		if order := componentOrder(batches); order != "" {
+			run.Meta = map[string]string{MetaComponentOrder: order}
+		}
+	} else {
+		for b := range results {
+			for len(batches) <= b.seq {
+				batches = append(batches, nil)
+			}
+			batches[b.seq] = b
+		}
+		run = assembleBatches(batches)
 	}
 	if readErr != nil {
 		return nil, fmt.Errorf("%s: %w", name, readErr)
 	}
-	run := assembleBatches(batches)
 	run.Source = name
 	if rewardspy {
 		run.Format = "rewardspy-jsonl"
@@ -798,7 +821,7 @@ func (b *jsonlBatch) columnFor(key []byte, rewardspy bool, km *keyMapper, mu *sy
 	return i
 }
 
-func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *sync.Mutex) *jsonlBatch {
+func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *sync.Mutex, scratch *[]byte) *jsonlBatch {
 	b := &jsonlBatch{seq: c.seq, byName: map[string]int{}, byKey: map[string]int{}}
 	est := bytes.Count(c.data, []byte{'\n'}) + 1
 	var pend []pendingVal
@@ -868,7 +891,7 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 	if rewardspy {
 		fast.init(b, km, mu)
 	}
-	b.sbuf = make([]byte, 0, len(c.data)/4)
+	b.sbuf = (*scratch)[:0]
 	data := c.data
 	line := c.firstLine - 1
 	for len(data) > 0 {
@@ -935,10 +958,11 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 	jsonlBufPool.Put(c.buf)
 	// Freeze strings: one allocation per batch.
 	b.strs = string(b.sbuf)
+	*scratch = b.sbuf[:0]
 	b.sbuf = nil
 	for _, bc := range b.cols {
 		if bc.isStr {
-			bc.ss = make([]string, b.rows)
+			bc.ss = getStrings(b.rows)
 			for r, sp := range bc.sp {
 				if sp >= 0 {
 					bc.ss[r] = b.strs[sp>>32 : sp&0xffffffff]
@@ -992,7 +1016,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal, est int) {
 		return
 	}
 	if bc.num == nil {
-		bc.num = make([]float64, 0, est)
+		bc.num = getFloats(est)
 	}
 	for len(bc.num) < row {
 		bc.num = append(bc.num, math.NaN())
@@ -1412,4 +1436,172 @@ func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend *[]pendingVal, comp *
 		}
 	}
 	return s.i == len(l)-1 && l[s.i] == '}'
+}
+
+// countLines counts the lines of f from off to its end (an upper bound on
+// the records), or returns -1 when f is nil or cannot be read at an offset
+// (a pipe). It reads through the page cache at memory speed: ~50 ms for
+// 250 MB, a small price for sizing every column exactly once.
+func countLines(f *os.File, off int64) int {
+	if f == nil {
+		return -1
+	}
+	buf := make([]byte, 1<<20)
+	n := 0
+	last := byte('\n')
+	for {
+		k, err := f.ReadAt(buf, off)
+		if k > 0 {
+			n += bytes.Count(buf[:k], []byte{'\n'})
+			last = buf[k-1]
+			off += int64(k)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return -1
+		}
+	}
+	if last != '\n' {
+		n++
+	}
+	return n
+}
+
+// merger copies batches, in file order, into columns sized for total rows.
+type merger struct {
+	total int
+	n     int // rows so far
+	next  int // seq of the next batch to add
+	names []string
+	num   map[string][]float64
+	str   map[string][]string
+}
+
+func newMerger(total int) *merger {
+	return &merger{total: total, num: map[string][]float64{}, str: map[string][]string{}}
+}
+
+func (m *merger) grow(need int) {
+	t := need + need/4
+	for k, c := range m.num {
+		nc := make([]float64, t)
+		copy(nc, c)
+		fillNaN(nc[len(c):])
+		m.num[k] = nc
+	}
+	for k, c := range m.str {
+		nc := make([]string, t)
+		copy(nc, c)
+		m.str[k] = nc
+	}
+	m.total = t
+}
+
+func (m *merger) add(b *jsonlBatch) {
+	m.next++
+	if m.n+b.rows > m.total { // the file grew while we read it
+		m.grow(m.n + b.rows)
+	}
+	for _, bc := range b.cols {
+		if !bc.has {
+			continue
+		}
+		_, isNum := m.num[bc.name]
+		_, isStr := m.str[bc.name]
+		if !isNum && !isStr {
+			m.names = append(m.names, bc.name)
+			if bc.isStr {
+				m.str[bc.name] = make([]string, m.total)
+				isStr = true
+			} else {
+				c := make([]float64, m.total)
+				fillNaN(c)
+				m.num[bc.name] = c
+				isNum = true
+			}
+		}
+		if isNum && bc.isStr { // the column turns out to hold text
+			c := m.num[bc.name]
+			s := make([]string, m.total)
+			for i, x := range c[:m.n] {
+				if !math.IsNaN(x) {
+					s[i] = string(appendNumText(nil, x))
+				}
+			}
+			delete(m.num, bc.name)
+			m.str[bc.name] = s
+			isNum, isStr = false, true
+		}
+		if isStr {
+			dst := m.str[bc.name][m.n : m.n+b.rows]
+			if bc.isStr {
+				copy(dst, bc.ss)
+			} else {
+				for r, x := range bc.num {
+					if !math.IsNaN(x) {
+						dst[r] = string(appendNumText(nil, x))
+					}
+				}
+			}
+		} else {
+			copy(m.num[bc.name][m.n:m.n+b.rows], bc.num)
+		}
+		putFloats(bc.num)
+		putStrings(bc.ss)
+		bc.num, bc.ss = nil, nil
+	}
+	m.n += b.rows
+}
+
+func (m *merger) finish() *Run {
+	run := NewRun(m.n)
+	for _, name := range m.names {
+		if c, ok := m.num[name]; ok {
+			run.SetColumn(name, c[:m.n:m.n])
+		} else {
+			run.SetStringColumn(name, m.str[name][:m.n:m.n])
+		}
+	}
+	return run
+}
+
+// Batch column storage is recycled once a batch has been merged, so that
+// reading a big file creates little garbage (and the heap stays close to
+// the size of the final columns).
+var (
+	floatPool  sync.Pool
+	stringPool sync.Pool
+)
+
+func getFloats(n int) []float64 {
+	if p, ok := floatPool.Get().(*[]float64); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]float64, 0, n)
+}
+
+func putFloats(c []float64) {
+	if cap(c) > 0 {
+		c = c[:0]
+		floatPool.Put(&c)
+	}
+}
+
+func getStrings(n int) []string {
+	if p, ok := stringPool.Get().(*[]string); ok && cap(*p) >= n {
+		s := (*p)[:n]
+		clear(s)
+		return s
+	}
+	return make([]string, n)
+}
+
+func putStrings(c []string) {
+	if cap(c) > 0 {
+		clear(c)
+		c = c[:0]
+		stringPool.Put(&c)
+	}
 }

@@ -155,6 +155,7 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 	cr.ReuseRecord = true
 	raw := make([][]string, len(header))
 	var pendingErr *Issue
+	lastLn := hdrLine
 	n := 0
 	for {
 		rec, err := cr.Read()
@@ -168,16 +169,22 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 			}
 			pendingErr = nil
 		}
-		ln, _ := cr.FieldPos(0)
-		ln += hdrLine
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				ln = pe.Line + hdrLine
+			if !errors.As(err, &pe) {
+				// A read error (e.g. a truncated gzip stream): stop here.
+				if e := issues.add(lastLn+1, "", "read error, kept the rows before it: "+err.Error(), false); e != nil {
+					return nil, e
+				}
+				break
 			}
-			pendingErr = &Issue{Line: ln, Msg: "malformed CSV row: " + err.Error()}
+			lastLn = pe.Line + hdrLine
+			pendingErr = &Issue{Line: lastLn, Msg: "malformed CSV row: " + pe.Err.Error()}
 			continue
 		}
+		ln, _ := cr.FieldPos(0)
+		ln += hdrLine
+		lastLn = ln
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}

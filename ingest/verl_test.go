@@ -1,8 +1,11 @@
 package ingest_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -177,4 +180,49 @@ func FuzzVerlJSONL(f *testing.F) {
 			checkRun(t, run)
 		}
 	})
+}
+
+// A gzipped trainer log reads the same as the plain one, and a gzip stream
+// cut short keeps the lines before the cut with a clear issue or error.
+func TestTrainerLogsGzip(t *testing.T) {
+	for _, f := range []string{"verl_console.log", "trl_grpo_collapse.json", "monitor.csv", "small.tfevents"} {
+		plain, err := os.ReadFile(ingesttest.Testdata(t, "trainers", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gz bytes.Buffer
+		w := gzip.NewWriter(&gz)
+		w.Write(plain)
+		w.Close()
+		a, err := ingest.Read(bytes.NewReader(plain), f, ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ingest.Read(bytes.NewReader(gz.Bytes()), f+".gz", ingest.Options{})
+		if err != nil {
+			t.Fatalf("%s.gz: %v", f, err)
+		}
+		if a.Format != b.Format || a.Len() != b.Len() || strings.Join(a.Columns(), ",") != strings.Join(b.Columns(), ",") {
+			t.Errorf("%s: plain %s/%d rows, gzip %s/%d rows", f, a.Format, a.Len(), b.Format, b.Len())
+		}
+		// Truncated gzip: never a panic; either an error or fewer rows with an issue.
+		cut, err := ingest.Read(bytes.NewReader(gz.Bytes()[:gz.Len()*2/3]), f+".gz", ingest.Options{})
+		if err == nil && cut.Len() >= a.Len() && len(cut.Issues) == 0 {
+			t.Errorf("%s: truncated gzip read silently as %d rows", f, cut.Len())
+		}
+	}
+}
+
+func BenchmarkVerlConsole(b *testing.B) {
+	path := ingesttest.RealData(b, "yushengsu-thu__verl_training_log", "gsm8k__ppo_run_deepseek7b_llm.log")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ingest.Read(bytes.NewReader(data), "log", ingest.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

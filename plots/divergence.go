@@ -23,7 +23,7 @@ func Divergence(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, er
 	evals := run.EvalMetrics()
 	y, ok := run.Column(ingest.ColReward)
 	if !ok || len(evals) == 0 {
-		return nil, fmt.Errorf("divergence: %w: the run has no reward or no eval.* metric", ErrNotApplicable)
+		return nil, fmt.Errorf("divergence: %w: the run has no reward or no eval.* held-out metric", ErrNotApplicable)
 	}
 	x, xlabel := xAxis(run)
 	w := opt.window(run)

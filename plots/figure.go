@@ -18,7 +18,7 @@ import (
 // ErrNotApplicable is returned (wrapped) by a figure function when the run
 // or result lacks what the figure shows (no length column, no eval metric,
 // no components). Callers skip the figure; errors.Is works on it.
-var ErrNotApplicable = errors.New("figure does not apply")
+var ErrNotApplicable = errors.New("nothing to draw")
 
 // Default sizes. A figure is Width wide and PanelHeight tall per panel, plus
 // a title strip; at 100% zoom that is about 770 px wide in a browser.

@@ -29,7 +29,7 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 	ln, hasLen := run.Column(ingest.ColLength)
 	clip, hasClip := run.Column(ingest.ColClipRatio)
 	if (!hasLen && !hasClip) || run.Len() == 0 {
-		return nil, fmt.Errorf("length: %w: the run has no length or clip_ratio column", ErrNotApplicable)
+		return nil, fmt.Errorf("length: %w: the run has no length or clip_ratio column (map one with --map length=<key>)", ErrNotApplicable)
 	}
 	x, xlabel := xAxis(run)
 	w := opt.window(run)

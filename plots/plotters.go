@@ -54,7 +54,29 @@ func (l *Line) Plot(c draw.Canvas, p *plot.Plot) {
 			c.DrawGlyph(draw.GlyphStyle{Color: l.Color, Radius: l.Width, Shape: draw.CircleGlyph{}}, s[0])
 		}
 	}
-	c.StrokeLines(l.LineStyle, c.ClipLinesXY(segs...)...)
+	c.StrokeLines(l.LineStyle, chunk(c.ClipLinesXY(segs...), strokeChunk)...)
+}
+
+// strokeChunk is the longest polyline handed to the rasterizer at once.
+// The PNG rasterizer's cost grows faster than linearly with path length
+// (a 1,000-point line takes ~20x longer than 20 lines of 50 points), so
+// long lines are stroked in overlapping pieces; the seams are invisible.
+const strokeChunk = 48
+
+// chunk splits each line into pieces of at most n points that share their
+// end points.
+func chunk(lines [][]vg.Point, n int) [][]vg.Point {
+	var out [][]vg.Point
+	for _, l := range lines {
+		for len(l) > n {
+			out = append(out, l[:n])
+			l = l[n-1:]
+		}
+		if len(l) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // DataRange implements plot.DataRanger over the finite points.

@@ -22,7 +22,7 @@ import (
 func Timeline(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error) {
 	y, ok := run.Column(ingest.ColReward)
 	if !ok || run.Len() == 0 {
-		return nil, fmt.Errorf("timeline: %w: the run has no reward column", ErrNotApplicable)
+		return nil, fmt.Errorf("timeline: %w: the run has no reward column (map one with --map reward=<key>)", ErrNotApplicable)
 	}
 	x, xlabel := xAxis(run)
 	w := opt.window(run)

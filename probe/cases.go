@@ -522,4 +522,3 @@ func jsonType(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
-

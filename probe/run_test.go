@@ -12,8 +12,9 @@ import (
 	"github.com/goodhart-rl/goodhart/ingest"
 )
 
-// demoReward is a small Go reward: exact match, plus a format bonus, with
-// failures on purpose for "FAIL" and a hang for "SLOW".
+// demoReward is a small Go reward: exact match, plus a format bonus of 0.25
+// per "answer:" marker (the loophole), with failures on purpose for "FAIL"
+// and a hang for "SLOW".
 func demoReward(ctx context.Context, response, answer string) (map[string]float64, error) {
 	switch response {
 	case "FAIL":
@@ -26,10 +27,7 @@ func demoReward(ctx context.Context, response, answer string) (map[string]float6
 	if strings.TrimSpace(strings.TrimPrefix(response, "Answer:")) == answer {
 		c = 1
 	}
-	f := 0.0
-	if strings.HasPrefix(response, "Answer:") {
-		f = 0.25
-	}
+	f := 0.25 * float64(strings.Count(strings.ToLower(response), "answer:"))
 	return map[string]float64{"correctness": c, "format": f}, nil
 }
 

@@ -134,16 +134,17 @@ func observedAsExpected(run *ingest.Run, window int, stderr io.Writer) (map[stri
 	}
 	shares := analysis.ObservedShares(run.Last(window), comps)
 	sum := 0.0
-	var parts []string
+	var parts, even []string
 	for _, c := range balanceKeys(shares) {
 		sum += shares[c]
 		parts = append(parts, c+"="+strconv.FormatFloat(shares[c], 'f', -1, 64))
+		even = append(even, c+"=1")
 	}
 	if sum == 0 {
 		return nil, errors.New("every component value is 0 in the records analysed: nothing to balance")
 	}
 	fmt.Fprintf(stderr, "reportgen balance: no --expected given, so the observed shares are used as expected (%s) and every component reads ok.\n"+
-		"  Pass your intended split, e.g. --expected %s, to find imbalance.\n", strings.Join(parts, ","), strings.Join(parts, ","))
+		"  Pass the split you intended to find imbalance, e.g. --expected %s for an even one.\n", strings.Join(parts, ","), strings.Join(even, ","))
 	return shares, nil
 }
 

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -46,8 +46,10 @@ type showOptions struct {
 	follow   bool
 	interval time.Duration
 	export   string
+	expected string
 	path     string
 	cfg      analysis.Config
+	weights  map[string]float64 // --expected
 }
 
 func runShow(args []string, stdout, stderr io.Writer) int {
@@ -58,6 +60,7 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	o.audit.register(fs)
 	fs.BoolVar(&o.follow, "follow", false, "keep reading the file as it grows (Ctrl-C or q to stop)")
 	fs.DurationVar(&o.interval, "interval", 500*time.Millisecond, "how often to check the file and redraw")
+	fs.StringVar(&o.expected, "expected", "", "intended component split, e.g. task=0.7,format=0.3: shows the balance over the last 200 records")
 	fs.StringVar(&o.export, "export", "", "CSV file the e key writes (default: RUN's name + .export.csv, in the current directory)")
 	pos, help, err := parseArgs(fs, args)
 	if help {
@@ -78,6 +81,17 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	}
 	if o.cfg, err = o.audit.config(fs); err != nil {
 		return usageError(stderr, "show", "%v", err)
+	}
+	if err := o.cfg.Validate(); err != nil {
+		return usageError(stderr, "show", "%v", err)
+	}
+	if o.expected != "" {
+		if o.weights, err = parseWeights(o.expected); err != nil {
+			return usageError(stderr, "show", "--expected: %v", err)
+		}
+		if _, err := analysis.NewMonitor(o.weights, analysis.MonitorOptions{}); err != nil {
+			return usageError(stderr, "show", "--expected: %v", err)
+		}
 	}
 	if _, err := o.in.options(); err != nil {
 		return usageError(stderr, "show", "%v", err)
@@ -102,20 +116,37 @@ func defaultExportName(path string) string {
 }
 
 // runShowPlain reads the run once and prints the summary (stdout is not a
-// terminal: a pipe, a CI log).
+// terminal: a pipe, a CI log). Verdict, detectors, alerts and exit code are
+// exactly `reportgen audit`'s; the overview is the live view's.
 func runShowPlain(o *showOptions, stdout, stderr io.Writer) int {
-	m := newShowModel(o.path, o.cfg, o.in.last)
-	opt, _ := o.in.options()
-	err := ingest.Follow(context.Background(), o.path, ingest.FollowOptions{Options: opt, Once: true}, m.apply)
+	run, err := o.in.load(o.path, stderr)
 	if err != nil {
 		return inputError(stderr, err)
 	}
-	v := m.view()
-	writePlainSummary(stdout, v)
-	if v.Skipped > 0 {
-		fmt.Fprintf(stderr, "goodhart: skipped %d malformed %s; first: %s\n", v.Skipped, showPlural(v.Skipped, "record", "records"), v.FirstIssue)
+	rep, err := analysis.Audit(run, o.cfg)
+	if err != nil {
+		return inputError(stderr, err)
 	}
-	return v.ExitCode
+	m := newShowModel(o.path, o.cfg, 0, o.weights)
+	m.batchEvery = -1 // Audit ran the batch detectors over the whole run
+	m.apply(ingest.FollowEvent{Kind: ingest.FollowRecords, Run: run})
+	m.apply(ingest.FollowEvent{Kind: ingest.FollowIdle})
+	v := m.view()
+	v.fromReport(rep)
+	writePlainSummary(stdout, v)
+	return rep.ExitCode
+}
+
+// fromReport replaces the view's verdict, detectors and alerts by an audit
+// report's.
+func (v *showView) fromReport(rep *analysis.Report) {
+	v.Verdict, v.ExitCode, v.Detectors = rep.Verdict, rep.ExitCode, rep.Detectors
+	v.Diagnosis = strings.Split(rep.Diagnosis, "\n")
+	v.TotalAlerts = len(rep.Alerts)
+	v.Alerts = nil
+	for i := len(rep.Alerts) - 1; i >= 0 && len(v.Alerts) < keepAlerts; i-- {
+		v.Alerts = append(v.Alerts, rep.Alerts[i])
+	}
 }
 
 func showPlural(n int, one, many string) string {
@@ -130,6 +161,8 @@ func showPlural(n int, one, many string) string {
 const (
 	keepAlerts  = 64   // latest alerts shown
 	keepRecords = 64   // latest records shown
+	keepRows    = 5000 // recent rows the batch detectors look at
+	batchPeriod = 2 * time.Second
 	curveBins   = 1024 // reward curve resolution (whole run, downsampled)
 	noticeTTL   = 30 * time.Second
 )
@@ -206,10 +239,24 @@ type showState struct {
 	rep      *analysis.Report
 	repDirty bool
 	version  int // bumped on every change, for redraw decisions
+
+	// --expected: the balance monitor over the last 200 records.
+	weights map[string]float64
+	monitor *analysis.Monitor
+
+	// Batch detectors (divergence, truncation, group, ...) run over the
+	// last keepRows rows at most every batchPeriod (batchEvery < 0: never).
+	recentRuns []*ingest.Run
+	recentRows int
+	batchEvery time.Duration
+	batchAt    time.Time
+	batchDirty bool
+	batchRes   []analysis.NamedResult
+	batchBase  int // record number before the first recent row
 }
 
-func newShowModel(path string, cfg analysis.Config, last int) *showModel {
-	m := &showModel{showState: showState{path: path, cfg: cfg, last: last}}
+func newShowModel(path string, cfg analysis.Config, last int, weights map[string]float64) *showModel {
+	m := &showModel{showState: showState{path: path, cfg: cfg, last: last, weights: weights, batchEvery: batchPeriod}}
 	m.clear()
 	return m
 }
@@ -219,7 +266,10 @@ func (m *showModel) clear() {
 	m.showState = showState{path: m.path, cfg: m.cfg, last: m.last, format: m.format, grain: m.grain,
 		skipped: m.skipped, firstIssue: m.firstIssue, lastIssue: m.lastIssue,
 		notice: m.notice, noticeAt: m.noticeAt, resets: m.resets, version: m.version + 1,
-		compIdx: map[string]int{}, lifeMax: math.Inf(-1)}
+		compIdx: map[string]int{}, lifeMax: math.Inf(-1), weights: m.weights, batchEvery: m.batchEvery}
+	if m.weights != nil {
+		m.monitor, _ = analysis.NewMonitor(m.weights, analysis.MonitorOptions{}) // validated by runShow
+	}
 	m.curve = downsampler{cap: curveBins, width: 1}
 }
 
@@ -242,6 +292,7 @@ func (m *showModel) apply(ev ingest.FollowEvent) error {
 			m.caughtUp = true
 			m.flushHeld()
 		}
+		m.runBatch(true)
 	case ingest.FollowRecords:
 		if m.waiting {
 			m.waiting = false
@@ -249,6 +300,7 @@ func (m *showModel) apply(ev ingest.FollowEvent) error {
 		}
 		m.offset = ev.Offset
 		m.addBatch(ev.Run)
+		m.runBatch(false)
 	}
 	return nil
 }
@@ -278,7 +330,8 @@ func (m *showModel) addBatch(run *ingest.Run) {
 	rew, hasRew := run.Column(ingest.ColReward)
 	steps, hasStep := run.Column(ingest.ColStep)
 	lens, hasLen := run.Column(ingest.ColLength)
-	names := run.Components()
+	m.keepRecent(run)
+	names := componentOrder(run)
 	cols := make([][]float64, len(names))
 	for i, c := range names {
 		cols[i], _ = run.Column(ingest.ComponentPrefix + c)
@@ -348,6 +401,7 @@ func (m *showModel) startEngine(n int) {
 	r.Grain = m.grain
 	m.win = analysis.WindowFor(r, m.cfg)
 	m.eng = analysis.NewEngine(m.cfg, m.win)
+	m.eng.SetGrain(m.grain)
 	m.rewards = newFloatRing(m.win.W)
 	m.compRing = make([][]float64, m.win.W)
 }
@@ -382,6 +436,147 @@ func (m *showModel) push(row showRow) {
 		}
 	}
 	m.addComponents(row.Comps)
+	if m.monitor != nil && len(row.Comps) > 0 {
+		vals := make(map[string]float64, len(row.Comps))
+		for _, c := range row.Comps {
+			if _, named := m.weights[c.Name]; c.Name != ingest.TotalComponent || named {
+				vals[c.Name] = c.Value
+			}
+		}
+		m.monitor.Step(vals) // non-finite values are refused and skipped
+	}
+}
+
+// componentOrder is the order components first appear in a batch
+// (Run.Meta[MetaComponentOrder] when the reader records it, then the rest
+// by name), as Audit feeds them to the engine.
+func componentOrder(run *ingest.Run) []string {
+	names := run.Components()
+	var listed []string
+	if s := run.Meta[ingest.MetaComponentOrder]; s != "" {
+		_ = json.Unmarshal([]byte(s), &listed)
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	var out []string
+	for _, n := range listed {
+		if have[n] {
+			out = append(out, n)
+			have[n] = false
+		}
+	}
+	for _, n := range names {
+		if have[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// keepRecent keeps the batches covering the last keepRows rows.
+func (m *showModel) keepRecent(run *ingest.Run) {
+	if m.batchEvery < 0 || run.Len() == 0 {
+		return
+	}
+	m.recentRuns = append(m.recentRuns, run)
+	m.recentRows += run.Len()
+	for len(m.recentRuns) > 1 && m.recentRows-m.recentRuns[0].Len() >= keepRows {
+		m.recentRows -= m.recentRuns[0].Len()
+		m.batchBase += m.recentRuns[0].Len()
+		m.recentRuns[0] = nil
+		m.recentRuns = m.recentRuns[1:]
+	}
+	m.batchDirty = true
+}
+
+// runBatch runs the registered batch detectors that apply over the recent
+// rows, at most every batchEvery unless now.
+func (m *showModel) runBatch(now bool) {
+	if m.batchEvery < 0 || !m.batchDirty || m.holding() || len(m.recentRuns) == 0 {
+		return
+	}
+	if !now && time.Since(m.batchAt) < m.batchEvery {
+		return
+	}
+	m.batchAt, m.batchDirty = time.Now(), false
+	run := concatRuns(m.recentRuns, m.grain)
+	if m.last > 0 && run.Len() > m.last+m.batchBase {
+		run = run.Last(m.last)
+	}
+	m.batchRes = m.batchRes[:0]
+	for _, d := range batchDetectors(m.cfg) {
+		if d.Applies(run, m.cfg) {
+			res, _ := d.Detect(run, m.cfg)
+			m.batchRes = append(m.batchRes, analysis.NamedResult{Name: d.Name(), Result: res})
+		}
+	}
+	m.repDirty = true
+}
+
+// batchDetectors are the registered batch detectors cfg.Detectors selects
+// (all of them for "all" or none given; none for "rewardspy").
+func batchDetectors(cfg analysis.Config) []analysis.Detector {
+	all := len(cfg.Detectors) == 0
+	named := map[string]bool{}
+	for _, d := range cfg.Detectors {
+		all = all || d == "all"
+		named[d] = true
+	}
+	var out []analysis.Detector
+	for _, d := range analysis.Registered() {
+		if all || named[d.Name()] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// concatRuns joins batches into one run (columns missing from a batch are
+// NaN / "" there).
+func concatRuns(runs []*ingest.Run, grain ingest.Grain) *ingest.Run {
+	n := 0
+	for _, r := range runs {
+		n += r.Len()
+	}
+	out := ingest.NewRun(n)
+	last := runs[len(runs)-1]
+	out.Source, out.Format, out.Grain, out.Meta = last.Source, last.Format, grain, last.Meta
+	done := map[string]bool{}
+	for _, r := range runs {
+		for _, name := range r.Columns() {
+			if done[name] {
+				continue
+			}
+			done[name] = true
+			if r.IsString(name) {
+				col := make([]string, 0, n)
+				for _, q := range runs {
+					c, ok := q.StringColumn(name)
+					if !ok {
+						c = make([]string, q.Len())
+					}
+					col = append(col, c...)
+				}
+				out.SetStringColumn(name, col)
+				continue
+			}
+			col := make([]float64, 0, n)
+			for _, q := range runs {
+				c, ok := q.Column(name)
+				if ok {
+					col = append(col, c...)
+					continue
+				}
+				for i := 0; i < q.Len(); i++ {
+					col = append(col, math.NaN())
+				}
+			}
+			out.SetColumn(name, col)
+		}
+	}
+	return out
 }
 
 // addComponents keeps per-component sums over the last W records.
@@ -533,11 +728,11 @@ type showView struct {
 	Alerts        []analysis.Alert // newest first
 	TotalAlerts   int
 	Recent        []showRow // newest first
-	Notice        string // the follower's latest message, kept noticeTTL
+	Notice        string    // the follower's latest message, kept noticeTTL
 	NoticeAt      time.Time
 	Paused        bool
 	NewSincePause int
-	Export        string // the e key's last result
+	Balance       *analysis.BalanceResult // --expected, over the last 200 records
 }
 
 type compView struct {
@@ -576,11 +771,16 @@ func (m *showModel) view() *showView {
 	}
 	rep := m.rep
 	v.Window = m.win.W
-	v.Verdict = rep.Verdict
-	v.ExitCode = rep.ExitCode
-	v.Diagnosis = strings.Split(rep.Diagnosis, "\n")
 	v.Summary = rep.Summary
-	v.Detectors = m.eng.Results()
+	v.Detectors = append(m.eng.Results(), m.batchRes...)
+	v.Verdict = analysis.Verdict(m.eng.Records(), m.win.W, v.Detectors)
+	v.ExitCode = analysis.ExitCode(v.Detectors)
+	v.Diagnosis = withBatchFindings(strings.Split(rep.Diagnosis, "\n"), m.batchRes)
+	if m.monitor != nil {
+		if b, err := m.monitor.Check(); err == nil {
+			v.Balance = &b
+		}
+	}
 	if m.counted == 0 && m.records > 0 && m.noReward > 0 {
 		v.Diagnosis = []string{"No reward values: map the reward column with --map reward=KEY."}
 	}
@@ -629,6 +829,34 @@ func (m *showModel) view() *showView {
 	return v
 }
 
+// withBatchFindings adds the actionable batch detectors' messages to the
+// engine's diagnosis (which covers the five streaming detectors).
+func withBatchFindings(diag []string, batch []analysis.NamedResult) []string {
+	var msgs []string
+	alert := false
+	for _, r := range batch {
+		if r.Status.Actionable() {
+			msgs = append(msgs, r.Name+": "+strings.TrimSuffix(r.Message, "."))
+			alert = alert || r.Status == analysis.StatusAlert
+		}
+	}
+	if len(msgs) == 0 {
+		return diag
+	}
+	if len(diag) > 0 && strings.HasPrefix(diag[0], "✓") {
+		head := "▲ Early warning signs"
+		if alert {
+			head = "✕ Likely reward hacking"
+		}
+		return []string{head, "The five reward detectors are quiet, but " + strings.Join(msgs, "; ") + "."}
+	}
+	also := "Also: " + strings.Join(msgs, "; ") + "."
+	if n := len(diag); n > 1 && strings.HasPrefix(diag[n-1], "First flagged") {
+		return append(append(diag[:n-1:n-1], also), diag[n-1])
+	}
+	return append(diag, also)
+}
+
 // trendOf is rewardspy's trend rule over the last W rewards: under 20
 // "collecting"; else early/late halves' means, eps = 0.01|early| + 1e-6.
 func trendOf(w []float64, win int) string {
@@ -674,7 +902,7 @@ func writePlainSummary(w io.Writer, v *showView) {
 	if len(v.Detectors) > 0 {
 		fmt.Fprintln(w, "detectors:")
 		for _, d := range v.Detectors {
-			fmt.Fprintf(w, "  %-10s %-17s %s\n", d.Name, d.Status, d.Message)
+			fmt.Fprintf(w, "  %-15s %-17s %s\n", d.Name, d.Status, d.Message)
 		}
 	}
 	if len(v.Components) > 0 {
@@ -685,6 +913,13 @@ func writePlainSummary(w io.Writer, v *showView) {
 				neg = "  (negative)"
 			}
 			fmt.Fprintf(w, "  %-14s %5s  mean %s%s\n", c.Name, pct(c.Share), num(c.Mean), neg)
+		}
+	}
+	if b := v.Balance; b != nil {
+		fmt.Fprintf(w, "balance vs expected (last %d records): %s\n", min(b.EpisodeCount, analysis.DefaultBalanceWindow), b.Severity)
+		for _, c := range b.Components() {
+			cb := b.ImbalanceReport[c]
+			fmt.Fprintf(w, "  %-14s real %6.2f%%  expected %6.2f%%  %-8s %s\n", c, cb.Real, cb.Expected, cb.Severity, cb.Recommendation)
 		}
 	}
 	if len(v.Alerts) > 0 {
@@ -756,5 +991,3 @@ func exportRun(o *showOptions) string {
 	}
 	return fmt.Sprintf("exported %d records to %s", run.Len(), o.export)
 }
-
-

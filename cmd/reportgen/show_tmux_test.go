@@ -135,13 +135,19 @@ func readLines(t *testing.T, path string) []string {
 	return out
 }
 
-// TestShowFollowInTmux runs `reportgen show --follow` in a real terminal
-// (tmux, 80x24), grows the log from the test, and reads the screen back:
-// counts, statuses, a new alert, a malformed line, pause, export,
-// truncation, resize and quit.
-func TestShowFollowInTmux(t *testing.T) {
+// TestShowInTmux drives `reportgen show` in a real terminal (tmux, 80x24),
+// with the binary built once.
+func TestShowInTmux(t *testing.T) {
 	needTmux(t)
 	bin := buildReportgen(t)
+	t.Run("follow", func(t *testing.T) { testShowFollow(t, bin) })
+	t.Run("no_color", func(t *testing.T) { testShowNoColor(t, bin) })
+}
+
+// testShowFollow runs `reportgen show --follow`, grows the log from the
+// test, and reads the screen back: counts, statuses, a new alert, a
+// malformed line, pause, export, truncation, resize and quit.
+func testShowFollow(t *testing.T, bin string) {
 	hacked := readLines(t, ingesttest.Testdata(t, "runs", "hacked.jsonl"))
 	if len(hacked) < 600 {
 		t.Fatalf("testdata/runs/hacked.jsonl has %d lines, want 600", len(hacked))
@@ -153,7 +159,7 @@ func TestShowFollowInTmux(t *testing.T) {
 
 	s := startTmux(t, nil, fmt.Sprintf("cd %s && %s show live.jsonl --follow --interval 50ms --export out.csv", dir, bin))
 
-	rows := s.waitFor("first 300 records", "following 300 records", "HEALTHY", "variance   OK", "alerts, newest first (0)", "#300 ")
+	rows := s.waitFor("first 300 records", "following 300 records", "HEALTHY", "variance        OK", "alerts, newest first (0)", "#300 ")
 	if len(rows) != 24 {
 		t.Errorf("pane has %d rows, want 24", len(rows))
 	}
@@ -163,7 +169,7 @@ func TestShowFollowInTmux(t *testing.T) {
 
 	// Training goes on: the reward gets hacked; new alerts appear.
 	appendLines(t, run, hacked[300:450])
-	rows = s.waitFor("hacked records", "following 450 records", "HACKING", "ceiling    ALERT", "#450 ")
+	rows = s.waitFor("hacked records", "following 450 records", "HACKING", "ceiling         ALERT", "#450 ")
 	alertsAt := indexOf(rows, "alerts, newest first (")
 	if alertsAt < 0 || !strings.Contains(rows[alertsAt+1], "ALERT") {
 		t.Errorf("no alert under the alerts title:\n%s", strings.Join(rows, "\n"))
@@ -219,12 +225,10 @@ func TestShowFollowInTmux(t *testing.T) {
 	s.waitFor("quit", "EXITED=0")
 }
 
-// TestShowNoColorInTmux checks NO_COLOR: the same screen without any colour
+// testShowNoColor checks NO_COLOR: the same screen without any colour
 // escape (39/49, "default colour", are allowed), while the coloured run does
 // use colour (so the check can fail).
-func TestShowNoColorInTmux(t *testing.T) {
-	needTmux(t)
-	bin := buildReportgen(t)
+func testShowNoColor(t *testing.T, bin string) {
 	run := ingesttest.Testdata(t, "runs", "hacked.jsonl")
 	color := regexp.MustCompile(`\x1b\[(?:[0-9]+;)*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9]+)*m`)
 	for _, tc := range []struct {

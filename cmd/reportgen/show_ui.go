@@ -43,7 +43,7 @@ func runShowTUI(o *showOptions, stderr io.Writer) int {
 // showLoop drives the screen: it returns when the user quits (with the
 // exit code of the view's last verdict) or when the follower fails.
 func showLoop(scr tcell.Screen, o *showOptions) (int, error) {
-	m := newShowModel(o.path, o.cfg, o.in.last)
+	m := newShowModel(o.path, o.cfg, o.in.last, o.weights)
 	opt, _ := o.in.options()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -253,14 +253,64 @@ func (u *showUI) draw(s tcell.Screen, v *showView) {
 		diag = diag[1:]
 	}
 	y++
-	diagLines := 0
+	var diagLines []string
 	for _, l := range diag {
-		for _, wl := range wrap(l, w-2) {
-			if diagLines < 3 {
-				c.put(2, y, wl, st.base)
-				y++
-				diagLines++
+		diagLines = append(diagLines, wrap(l, w-2)...)
+	}
+
+	// Layout: the curve, components, alerts and records want at least
+	// minBelow rows; when the detectors and reasons leave fewer, the
+	// detectors with nothing to report share one line, then the reasons
+	// are cut.
+	footer := h - 1
+	notes := u.notes(v)
+	avail := footer - y
+	if len(notes) > 0 {
+		avail--
+	}
+	overviewRows := 0
+	if v.Summary != nil {
+		overviewRows = 2
+	}
+	comps := len(v.Components)
+	if v.Balance != nil {
+		comps = len(v.Balance.ImbalanceReport)
+	}
+	comps = min(comps, 4)
+	minBelow := 4 // alerts and records, a title and a line each
+	if len(v.Curve) > 1 {
+		minBelow += 2
+	}
+	if comps > 0 {
+		minBelow += 1 + min(comps, 2)
+	}
+	var quiet []analysis.NamedResult
+	loud := v.Detectors
+	maxDiag := 3
+	for {
+		detRows := len(loud)
+		if len(quiet) > 0 {
+			detRows++
+		}
+		if avail-min(len(diagLines), maxDiag)-overviewRows-detRows >= minBelow {
+			break
+		}
+		if quiet == nil {
+			loud, quiet = splitQuiet(v.Detectors)
+			if len(quiet) > 1 {
+				continue
 			}
+			loud, quiet = v.Detectors, []analysis.NamedResult{}
+		}
+		if maxDiag == 1 {
+			break
+		}
+		maxDiag--
+	}
+	for i, l := range diagLines {
+		if i < maxDiag {
+			c.put(2, y, l, st.base)
+			y++
 		}
 	}
 
@@ -273,19 +323,25 @@ func (u *showUI) draw(s tcell.Screen, v *showView) {
 		y++
 	}
 
-	// Detectors.
-	for _, d := range v.Detectors {
-		x = c.put(0, y, fmt.Sprintf("%-10s ", d.Name), st.base)
+	// Detectors: one line each, the quiet ones maybe folded into one.
+	for _, d := range loud {
+		x = c.put(0, y, fmt.Sprintf("%-15s ", d.Name), st.base)
 		x = c.put(x, y, fmt.Sprintf("%-8s ", shortStatus(d.Status)), st.forStatus(d.Status))
 		c.put(x, y, d.Message, st.base)
 		y++
 	}
+	if len(quiet) > 0 {
+		x = c.put(0, y, "quiet:", st.dim)
+		for _, d := range quiet {
+			x = c.put(x, y, " "+d.Name+" ", st.base)
+			x = c.put(x, y, shortStatus(d.Status), st.forStatus(d.Status))
+		}
+		y++
+	}
 
-	footer := h - 1
 	rest := footer - y
-	comps := len(v.Components)
-	if comps > 4 {
-		comps = 4
+	if len(notes) > 0 {
+		rest--
 	}
 	compRows := 0
 	if comps > 0 {
@@ -293,22 +349,30 @@ func (u *showUI) draw(s tcell.Screen, v *showView) {
 	}
 	curveRows := 0
 	if len(v.Curve) > 1 {
-		curveRows = min(max(rest/4, 2), 10)
+		curveRows = min(max((rest-compRows-4)/2, 2), 12)
 	}
-	for curveRows+compRows > rest && (curveRows > 0 || compRows > 0) {
-		if compRows > 2 {
+	for curveRows+compRows > rest-4 && (curveRows > 0 || compRows > 0) {
+		switch {
+		case compRows > 3:
 			compRows--
-		} else if curveRows > 0 {
+		case curveRows > 2:
 			curveRows--
-		} else {
+		case compRows > 0:
 			compRows = 0
+		default:
+			curveRows = 0
 		}
 	}
-	listRows := rest - curveRows - compRows
+	listRows := max(rest-curveRows-compRows, 0)
 	alertRows := (listRows + 1) / 2
+	if len(v.Alerts) == 0 {
+		alertRows = min(2, listRows)
+	}
+	alertRows = min(alertRows, len(v.Alerts)+1, listRows)
+	alertRows = max(alertRows, min(2, listRows))
 	recordRows := listRows - alertRows
-	if len(v.Alerts) == 0 && listRows > 2 {
-		alertRows, recordRows = 2, listRows-2
+	if recordRows == 1 {
+		alertRows, recordRows = alertRows+1, 0
 	}
 
 	if curveRows > 0 {
@@ -352,19 +416,37 @@ func (u *showUI) draw(s tcell.Screen, v *showView) {
 		x = c.put(x, footer, k[0], st.key)
 		x = c.put(x, footer, " "+label+"  ", st.dim)
 	}
-	var notes []string
-	if u.export != "" {
-		notes = append(notes, u.export)
+	if len(notes) > 0 {
+		c.put(0, footer-1, strings.Join(notes, " | "), st.bold)
 	}
+	s.Show()
+}
+
+// splitQuiet separates detectors with something to say (actionable, or a
+// message) from the quiet ones (OK without a message, waiting, n/a).
+func splitQuiet(ds []analysis.NamedResult) (loud, quiet []analysis.NamedResult) {
+	for _, d := range ds {
+		if d.Status.Actionable() || (d.Status == analysis.StatusOK && d.Message != "") {
+			loud = append(loud, d)
+		} else {
+			quiet = append(quiet, d)
+		}
+	}
+	return loud, quiet
+}
+
+func (u *showUI) notes(v *showView) []string {
+	var notes []string
 	if v.Notice != "" {
 		notes = append(notes, v.Notice)
+	}
+	if u.export != "" {
+		notes = append(notes, u.export)
 	}
 	if v.Skipped > 0 {
 		notes = append(notes, fmt.Sprintf("%d malformed skipped, last %s", v.Skipped, v.LastIssue))
 	}
-	note := strings.Join(notes, " | ")
-	c.put(x, footer, note, st.base)
-	s.Show()
+	return notes
 }
 
 func (u *showUI) stateText(v *showView) string {
@@ -451,10 +533,18 @@ func (u *showUI) drawCurve(c canvas, y, rows int, v *showView) {
 	}
 }
 
-// resample averages pts down to at most n points.
+// resample averages pts down to n points, or stretches fewer points over
+// n by repeating each.
 func resample(pts []float64, n int) []float64 {
 	if len(pts) <= n {
-		return pts
+		if len(pts) == 0 {
+			return pts
+		}
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = pts[i*len(pts)/n]
+		}
+		return out
 	}
 	out := make([]float64, n)
 	for i := range out {
@@ -471,6 +561,10 @@ func resample(pts []float64, n int) []float64 {
 // drawComponents draws one share bar per component (largest first); a
 // negative mean is drawn in the negative style and marked "neg".
 func (u *showUI) drawComponents(c canvas, y, rows int, v *showView) {
+	if v.Balance != nil {
+		u.drawBalance(c, y, rows, v.Balance)
+		return
+	}
 	title := fmt.Sprintf("components, share of |mean| over the last %d ", v.Window)
 	c.put(c.put(0, y, title, u.st.dim), y, strings.Repeat("─", max(0, c.w-len(title))), u.st.dim)
 	comps := append([]compView(nil), v.Components...)
@@ -500,6 +594,38 @@ func (u *showUI) drawComponents(c canvas, y, rows int, v *showView) {
 		if cp.Mean < 0 {
 			c.put(x, row, " neg", u.st.neg)
 		}
+	}
+}
+
+// drawBalance draws real vs expected shares (--expected): the bar is the
+// real share, '|' marks the expected one.
+func (u *showUI) drawBalance(c canvas, y, rows int, b *analysis.BalanceResult) {
+	title := fmt.Sprintf("balance vs expected, last %d records: %s ", min(b.EpisodeCount, analysis.DefaultBalanceWindow), b.Severity)
+	c.put(c.put(0, y, title, u.st.dim), y, strings.Repeat("─", max(0, c.w-runewidth.StringWidth(title))), u.st.dim)
+	names := b.Components()
+	sev := map[string]tcell.Style{"ok": u.st.forStatus(analysis.StatusOK), "warning": u.st.forStatus(analysis.StatusWarning), "critical": u.st.forStatus(analysis.StatusAlert)}
+	barW := c.w - 14 - 34
+	for i := 0; i < rows-1 && i < len(names); i++ {
+		row := y + 1 + i
+		if i == rows-2 && len(names) > rows-1 {
+			c.put(0, row, fmt.Sprintf("+%d more", len(names)-i), u.st.dim)
+			continue
+		}
+		cb := b.ImbalanceReport[names[i]]
+		x := c.put(0, row, fmt.Sprintf("%-13.13s ", names[i]), u.st.base)
+		if barW > 0 {
+			bar := []rune(strings.Repeat("·", barW))
+			n := min(int(math.Round(cb.Real/100*float64(barW))), barW)
+			for j := 0; j < n; j++ {
+				bar[j] = '█'
+			}
+			if e := min(int(math.Round(cb.Expected/100*float64(barW))), barW-1); e >= 0 {
+				bar[e] = '|'
+			}
+			x = c.put(x, row, string(bar), u.st.bar)
+		}
+		x = c.put(x, row, fmt.Sprintf(" %5.1f%% exp %5.1f%% ", cb.Real, cb.Expected), u.st.base)
+		c.put(x, row, cb.Severity, sev[cb.Severity])
 	}
 }
 
