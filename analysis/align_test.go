@@ -3,6 +3,7 @@ package analysis
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand"
 	"reflect"
@@ -453,4 +454,31 @@ func TestAlignRatioTie(t *testing.T) {
 	if a.fallbacks != 1 {
 		t.Errorf("%d re-sums, want 1", a.fallbacks)
 	}
+}
+
+// A training loop: the caller weights its reward components with the
+// monitor's current weights and feeds back what it used.
+func ExampleNewAligner() {
+	a, err := NewAligner(map[string]float64{"task": 0.7, "safety": 0.3}, AlignOptions{Window: 50, BaselineSteps: 100})
+	if err != nil {
+		panic(err)
+	}
+	flagged := false
+	for step := 1; step <= 400; step++ {
+		task, safety := 7.0, 3.0
+		if step > 150 {
+			safety = 1.0 // the policy stops earning the safety term
+		}
+		w := a.Weights()
+		snap, _ := a.Step(map[string]float64{"task": task * w["task"], "safety": safety * w["safety"]})
+		if snap != nil && snap.Flag != FlagOK && !flagged {
+			flagged = true
+			r, _ := snap.Ratio("safety")
+			fmt.Printf("step %d: %s, safety share %.2f%%, score %.3f\n", snap.Step, snap.Flag, r, snap.AlignmentScore)
+		}
+	}
+	fmt.Printf("weights after 400 steps: %v\n", a.Weights())
+	// Output:
+	// step 155: warning, safety share 28.57%, score 0.394
+	// weights after 400 steps: map[safety:1.8275 task:0.8792]
 }

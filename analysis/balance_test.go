@@ -285,3 +285,24 @@ func ExampleMonitor() {
 	fmt.Println(res.Severity, res.RealPercentages["task"], res.SuggestedRewardWeights["safety"])
 	// Output: critical 90 1.6
 }
+
+func ExampleBalance() {
+	run := ingest.NewRun(3)
+	run.SetColumn("component.food", []float64{3, 10, 3.4})
+	run.SetColumn("component.survival", []float64{8.5, 2.15, 5.2})
+	run.SetColumn("component.death", []float64{-50, 0, -17.75})
+	res, err := Balance(run, map[string]float64{"food": 60, "survival": 40}, BalanceOptions{})
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range res.Components() {
+		cb := res.ImbalanceReport[c]
+		fmt.Printf("%-8s real %5.2f%%  expected %4.1f%%  weight %.2fx  %s\n", c, cb.Real, cb.Expected, res.SuggestedRewardWeights[c], cb.Severity)
+	}
+	fmt.Println("overall:", res.Severity)
+	// Output:
+	// death    real 67.75%  expected  0.0%  weight 1.00x  critical
+	// food     real 16.40%  expected 60.0%  weight 1.80x  critical
+	// survival real 15.85%  expected 40.0%  weight 1.46x  critical
+	// overall: critical
+}

@@ -415,3 +415,61 @@ func TestAuditSkipsMissingRewards(t *testing.T) {
 		t.Errorf("empty run: %+v %v", empty, err)
 	}
 }
+
+// Non-integer lengths take the exact Fsum path; the result must equal
+// Fmean over the last W lengths, and integer lengths the int64 path.
+func TestLengthRecentMean(t *testing.T) {
+	for _, frac := range []float64{0, 0.1} {
+		var l lengthState
+		l.init(7)
+		var all []float64
+		for i := 0; i < 40; i++ {
+			x := float64(100+(i*37)%23) + frac*float64(i%3)
+			l.add(x)
+			all = append(all, x)
+			n := min(len(all), 7)
+			if got, want := l.recentMean(), Fmean(all[len(all)-n:]); got != want {
+				t.Fatalf("frac %v record %d: recentMean %v, want %v", frac, i, got, want)
+			}
+		}
+	}
+}
+
+// Components are summed in the order the source listed them
+// (Meta component_order), not alphabetically.
+func TestComponentOrder(t *testing.T) {
+	run := ingest.NewRun(2)
+	for _, c := range []string{"b", "a", "c"} {
+		run.SetColumn(ingest.ComponentPrefix+c, []float64{1, 1})
+	}
+	if got := componentOrder(run); !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
+		t.Errorf("without metadata: %v, want sorted", got)
+	}
+	run.Meta = map[string]string{ingest.MetaComponentOrder: `["c","a"]`}
+	if got := componentOrder(run); !reflect.DeepEqual(got, []string{"c", "a", "b"}) {
+		t.Errorf("with metadata: %v, want [c a b]", got)
+	}
+}
+
+// Engine.Report on a run with a missing length column at every record
+// and components arriving late keeps working (no panic, sane statuses).
+func TestEngineLateComponents(t *testing.T) {
+	e := NewEngine(Config{}, Windows{W: 10})
+	for i := 0; i < 50; i++ {
+		rec := Record{Reward: float64(i % 3), Length: math.NaN()}
+		if i >= 25 {
+			rec.Components = []ComponentValue{{"late", 1}, {"total", 1}, {"other", math.NaN()}}
+		}
+		if i >= 40 {
+			rec.Components = append(rec.Components, ComponentValue{"third", 0.01})
+		}
+		e.Push(rec)
+	}
+	r := resultOf(e, DetComponent)
+	if r.Status != StatusAlert || r.Message != "Component 'late' dominates reward (99%)." {
+		t.Errorf("component %+v", r)
+	}
+	if got := resultOf(e, DetLength).Status; got != StatusNotApplicable {
+		t.Errorf("length %s, want NOT_APPLICABLE", got)
+	}
+}

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -79,4 +80,9 @@ func BenchmarkPyRound(b *testing.B) {
 		s += PyRound(xs[i&1023], 2)
 	}
 	_ = s
+}
+
+func ExamplePyRound() {
+	fmt.Println(PyRound(2.675, 2), PyRound(0.125, 2), PyRound(0.375, 2), PyRound(2.5, 0))
+	// Output: 2.67 0.12 0.38 2
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -168,6 +167,10 @@ var ErrFollowStopped = errors.New("follow stopped")
 // opt.Format) and fixed until a reset; see FramingFor for how each format is
 // cut. Memory is bounded by the chunk size and the longest line, not by the
 // file's length: only the undelivered tail is held.
+//
+// Truncation is seen as the size dropping below what was read: a file
+// truncated and refilled past its old size between two polls (copytruncate
+// followed by a burst of writes) reads as growth.
 func Follow(ctx context.Context, path string, opt FollowOptions, fn func(FollowEvent) error) error {
 	t := &tailer{path: path, opt: opt, fn: fn}
 	err := t.loop(ctx)
@@ -625,10 +628,4 @@ func (t *tailer) decode(buf []byte, firstLine int) error {
 	first := t.delivered
 	t.delivered += run.Len()
 	return t.emit(FollowEvent{Kind: FollowRecords, Run: run, First: first})
-}
-
-// FollowSummary is a one-line description of how path will be followed, for
-// help text and notices: "run.jsonl (rewardspy-jsonl, read by lines)".
-func FollowSummary(path, format string) string {
-	return fmt.Sprintf("%s (%s, read by %s)", filepath.Base(path), format, FramingFor(format))
 }

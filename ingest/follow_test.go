@@ -451,3 +451,34 @@ func BenchmarkFollowGrowth(b *testing.B) {
 	b.ReportMetric(float64(before), "heap-before-B")
 	b.ReportMetric(float64(after), "heap-after-B")
 }
+
+// ExampleFollow reads a log once (Once: a finished file); without Once the
+// same call keeps tailing it until the context is cancelled.
+func ExampleFollow() {
+	dir, _ := os.MkdirTemp("", "follow")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "run.jsonl")
+	os.WriteFile(path, []byte(`{"call_id":"a","timestamp":1.0,"step":0,"scalar_reward":0.5,"components":{"total":0.5},"call_duration_ms":1.0,"input_length":3,"output_length":4}
+{"call_id":"b","timestamp":2.0,"step":1,"scalar_reward":0.75,"components":{"total":0.75},"call_duration_ms":1.0,"input_length":3,"output_length":5}
+not json
+`), 0o644)
+	err := Follow(context.Background(), path, FollowOptions{Once: true}, func(ev FollowEvent) error {
+		switch ev.Kind {
+		case FollowRecords:
+			rewards, _ := ev.Run.Column(ColReward)
+			fmt.Printf("%d new records from #%d (%s): rewards %v, %d skipped\n", ev.Run.Len(), ev.First+1, ev.Run.Format, rewards, ev.Run.Skipped)
+			for _, is := range ev.Run.Issues {
+				fmt.Println("issue on line", is.Line)
+			}
+		case FollowIdle:
+			fmt.Println("caught up")
+		}
+		return nil
+	})
+	fmt.Println("error:", err)
+	// Output:
+	// 2 new records from #1 (rewardspy-jsonl): rewards [0.5 0.75], 1 skipped
+	// issue on line 3
+	// caught up
+	// error: <nil>
+}

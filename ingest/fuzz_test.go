@@ -36,7 +36,7 @@ func seedFiles(f *testing.F, patterns ...string) {
 }
 
 // checkRun asserts the invariants of a run a reader returned.
-func checkRun(t *testing.T, run *ingest.Run, err error, opt ingest.Options) {
+func fuzzCheckRun(t *testing.T, run *ingest.Run, err error, opt ingest.Options) {
 	t.Helper()
 	if err != nil {
 		return
@@ -67,7 +67,7 @@ func checkRun(t *testing.T, run *ingest.Run, err error, opt ingest.Options) {
 func fuzzRead(t *testing.T, data []byte, format string) {
 	opt := ingest.Options{Format: format, MaxIssues: 5}
 	run, err := ingest.Read(bytes.NewReader(data), "fuzz", opt)
-	checkRun(t, run, err, opt)
+	fuzzCheckRun(t, run, err, opt)
 }
 
 func FuzzJSONL(f *testing.F) {

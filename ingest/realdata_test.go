@@ -82,7 +82,7 @@ func TestRealData(t *testing.T) {
 			if run.Skipped != 0 || len(run.Issues) != 0 {
 				t.Errorf("skipped %d, issues %v", run.Skipped, run.Issues)
 			}
-			checkRun(t, run)
+			h4CheckRun(t, run)
 		})
 	}
 	var files []string
@@ -112,15 +112,15 @@ func TestRealDataValues(t *testing.T) {
 		return run
 	}
 	grpo := read("yushengsu-thu__verl_training_log/gsm8k__grpo_run_deepseek7b_llm.log")
-	if r := col(t, grpo, "reward"); r[0] != 0.255 {
+	if r := h4Col(t, grpo, "reward"); r[0] != 0.255 {
 		t.Errorf("verl GRPO first critic/score/mean = %v, want 0.255", r[0])
 	}
-	if s := col(t, grpo, "step"); s[len(s)-1] != 1120 {
+	if s := h4Col(t, grpo, "step"); s[len(s)-1] != 1120 {
 		t.Errorf("last step %v, want 1120 (the final validation line)", s[len(s)-1])
 	}
 	az := read("aaravarora01__agent-memory-redteam/trainer_state.json")
 	ones := 0
-	for _, v := range col(t, az, "zero_std_frac") {
+	for _, v := range h4Col(t, az, "zero_std_frac") {
 		if v == 1 {
 			ones++
 		}
@@ -129,7 +129,7 @@ func TestRealDataValues(t *testing.T) {
 		t.Errorf("frac_reward_zero_std == 1 on %d steps, SOURCES says 84", ones)
 	}
 	tb := read("surbhi1944__stable-baselines3_PR1261/runs__Jan07_19-24-24_surabhi-Vostro-3559_sac-popsan-Walker2d-v3-encoder-dim-10-decoder-dim-10_0__events.out.tfevents.1673099664.surabhi-Vostro-3559.3650.0")
-	if s := col(t, tb, "step"); s[0] != 31 || s[len(s)-1] != 17111 {
+	if s := h4Col(t, tb, "step"); s[0] != 31 || s[len(s)-1] != 17111 {
 		t.Errorf("tfevents steps %v..%v, want 31..17111", s[0], s[len(s)-1])
 	}
 	hop := read("enfff__rl-hopper/monitor.csv")

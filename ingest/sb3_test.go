@@ -23,10 +23,10 @@ func TestSB3Monitor(t *testing.T) {
 	if got := run.Columns(); strings.Join(got, ",") != "time,reward,length,extra.episode_energy,extra.success" {
 		t.Errorf("columns = %v", got)
 	}
-	if r := col(t, run, "reward"); r[0] != -5 || r[10] != -4 {
+	if r := h4Col(t, run, "reward"); r[0] != -5 || r[10] != -4 {
 		t.Errorf("reward = %v, %v", r[0], r[10])
 	}
-	if s := col(t, run, "extra.success"); s[0] != 0 || s[1] != 1 {
+	if s := h4Col(t, run, "extra.success"); s[0] != 0 || s[1] != 1 {
 		t.Errorf("success booleans = %v, %v; want 0, 1", s[0], s[1])
 	}
 	if run.Has("step") {
@@ -82,7 +82,7 @@ func FuzzSB3(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		run, err := ingest.Read(strings.NewReader(string(b)), "f.csv", ingest.Options{Format: "sb3-monitor"})
 		if err == nil {
-			checkRun(t, run)
+			h4CheckRun(t, run)
 		}
 	})
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // col returns a column or fails the test.
-func col(t *testing.T, run *ingest.Run, name string) []float64 {
+func h4Col(t *testing.T, run *ingest.Run, name string) []float64 {
 	t.Helper()
 	c, ok := run.Column(name)
 	if !ok {
@@ -45,18 +45,18 @@ func TestTRLNewKeys(t *testing.T) {
 			t.Errorf("unexpected column %q", c)
 		}
 	}
-	steps := col(t, run, "step")
+	steps := h4Col(t, run, "step")
 	if steps[0] != 1 || steps[29] != 30 {
 		t.Errorf("steps %v..%v, want 1..30", steps[0], steps[29])
 	}
-	ev := col(t, run, "eval.loss")
+	ev := h4Col(t, run, "eval.loss")
 	if ev[9] != 0.9 || !math.IsNaN(ev[8]) || ev[29] != 0.7 {
 		t.Errorf("eval.loss at steps 9,10,30 = %v %v %v, want NaN 0.9 0.7", ev[8], ev[9], ev[29])
 	}
-	if g := col(t, run, "extra.grad_norm"); !math.IsNaN(g[6]) || g[5] != 0.1 {
+	if g := h4Col(t, run, "extra.grad_norm"); !math.IsNaN(g[6]) || g[5] != 0.1 {
 		t.Errorf("bare NaN grad_norm at step 7 = %v (step 6 %v)", g[6], g[5])
 	}
-	if z := col(t, run, "zero_std_frac"); z[0] != 0.25 || z[10] != 1 {
+	if z := h4Col(t, run, "zero_std_frac"); z[0] != 0.25 || z[10] != 1 {
 		t.Errorf("zero_std_frac = %v, %v", z[0], z[10])
 	}
 	if run.Meta["global_step"] != "30" || run.Meta["max_steps"] != "30" {
@@ -75,10 +75,10 @@ func TestTRLLegacyKeys(t *testing.T) {
 	if run.Len() != 24 || run.Format != "trl" {
 		t.Fatalf("rows %d format %s", run.Len(), run.Format)
 	}
-	if l := col(t, run, "length"); l[0] != 300 {
+	if l := h4Col(t, run, "length"); l[0] != 300 {
 		t.Errorf("length from completion_length = %v", l[0])
 	}
-	if c := col(t, run, "component.format_reward_fn"); c[3] != 0.8 {
+	if c := h4Col(t, run, "component.format_reward_fn"); c[3] != 0.8 {
 		t.Errorf("legacy rewards/<f> component = %v", c[3])
 	}
 	if run.Has("extra.completion_length") {
@@ -93,10 +93,10 @@ func TestTRLBothLengthKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := col(t, run, "length"); l[0] != 12 {
+	if l := h4Col(t, run, "length"); l[0] != 12 {
 		t.Errorf("length = %v, want 12", l[0])
 	}
-	if l := col(t, run, "extra.completion_length"); l[0] != 10 {
+	if l := h4Col(t, run, "extra.completion_length"); l[0] != 10 {
 		t.Errorf("extra.completion_length = %v, want 10", l[0])
 	}
 }
@@ -167,13 +167,13 @@ func FuzzTRL(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		run, err := ingest.Read(strings.NewReader(string(b)), "f.json", ingest.Options{Format: "trl"})
 		if err == nil {
-			checkRun(t, run)
+			h4CheckRun(t, run)
 		}
 	})
 }
 
-// checkRun asserts the Run invariants every reader must keep.
-func checkRun(t *testing.T, run *ingest.Run) {
+// h4CheckRun asserts the Run invariants every reader must keep.
+func h4CheckRun(t *testing.T, run *ingest.Run) {
 	t.Helper()
 	for _, c := range run.Columns() {
 		if v, ok := run.Column(c); ok && len(v) != run.Len() {

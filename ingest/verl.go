@@ -25,7 +25,9 @@ import (
 // anywhere in a line (after ANSI colour codes and "(TaskRunner pid=...)"
 // prefixes, which are ignored). Every other line is skipped silently: it is
 // not a record. Lines with the same step are merged (verl prints the
-// initial validation as its own "step:0 - val-core/..." line). Grain: step.
+// initial validation as its own "step:0 - val-core/..." line); one-line
+// "Initial/Final validation metrics: {...}" summaries add eval values at
+// step 0 and at the last step. Grain: step.
 //
 // Key mapping (old and new verl key sets):
 //
@@ -148,16 +150,77 @@ func parseVerlValue(s string) (float64, bool) {
 	return f, true
 }
 
+// verlValRE matches verl's one-line validation summaries,
+// "Initial validation metrics: {'val/test_score/x': 0.5}" (printed before
+// the first step) and "Final validation metrics: {...}" (after the last).
+var (
+	verlValRE     = regexp.MustCompile(`(Initial|Final) validation metrics: \{(.*)\}`)
+	verlValPairRE = regexp.MustCompile(`'([^']+)':\s*([-+0-9.eEinfa]+)`)
+)
+
+// verlValidation merges a one-line validation summary into the run: the
+// initial one at step 0, the final one at the last step seen. Values a
+// step line already gave win. Multi-line (pprint-wrapped) summaries are
+// skipped: the verl versions that wrap them also log the same numbers on
+// step lines.
+func verlValidation(t *trainerTable, line []byte, lastStep float64, seen bool) {
+	m := verlValRE.FindSubmatch(ansiRE.ReplaceAll(line, nil))
+	if m == nil {
+		return
+	}
+	step := 0.0
+	if string(m[1]) == "Final" {
+		if !seen {
+			return
+		}
+		step = lastStep
+	}
+	pairs := verlValPairRE.FindAllSubmatch(m[2], -1)
+	if len(pairs) == 0 {
+		return
+	}
+	row := t.row(step)
+	for _, p := range pairs {
+		v, ok := parseVerlValue(string(p[2]))
+		if !ok {
+			continue
+		}
+		k := string(p[1])
+		col := verlCanonical([]string{k})[k]
+		if !strings.HasPrefix(col, EvalPrefix) && !strings.HasPrefix(k, "val-aux/") {
+			col = EvalPrefix + k // old verl printed the bare metric name
+		}
+		if c, ok := t.cols[col]; ok && row < len(c) && !math.IsNaN(c[row]) {
+			continue
+		}
+		t.set(row, col, v)
+	}
+}
+
 func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 	t := newTrainerTable(name, opt)
 	br := bufio.NewReaderSize(r, 1<<20)
 	lineNo := 0
 	sawStep := false
+	type pendingVal struct {
+		line []byte
+		last float64
+		seen bool
+	}
+	var pending []pendingVal
 	for {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
 			lineNo++
 			eof := err == io.EOF
+			if bytes.Contains(line, []byte("validation metrics: {")) {
+				last, seen := 0.0, false
+				if st, ok := t.cols[ColStep]; ok && len(st) > 0 {
+					last, seen = st[len(st)-1], true
+				}
+				pending = append(pending, pendingVal{line: append([]byte(nil), line...), last: last, seen: seen})
+				continue
+			}
 			if e := verlLine(t, line, lineNo, eof, &sawStep); e != nil {
 				return nil, e
 			}
@@ -174,6 +237,10 @@ func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 	}
 	if !sawStep {
 		return nil, fmt.Errorf("%s: %w: no verl metric lines (step:N - key:value - ...) found", name, ErrNotARun)
+	}
+	// Summaries are merged last so that step lines win over them.
+	for _, p := range pending {
+		verlValidation(t, p.line, p.last, p.seen)
 	}
 	return t.run("verl", GrainStep), nil
 }

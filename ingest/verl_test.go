@@ -38,7 +38,7 @@ func TestVerlConsoleNewKeys(t *testing.T) {
 		"extra.critic/rewards/mean":               {1, 0.51},
 	}
 	for c, rv := range want {
-		v := col(t, run, c)
+		v := h4Col(t, run, c)
 		if c == "length" {
 			if v[35] < 590 {
 				t.Errorf("length after the explosion = %v", v[35])
@@ -49,10 +49,10 @@ func TestVerlConsoleNewKeys(t *testing.T) {
 			t.Errorf("%s[%d] = %v, want %v", c, int(rv[0]), got, rv[1])
 		}
 	}
-	if r := col(t, run, "reward"); !math.IsNaN(r[0]) {
+	if r := h4Col(t, run, "reward"); !math.IsNaN(r[0]) {
 		t.Errorf("validation-only step 0 has reward %v, want missing", r[0])
 	}
-	if e := col(t, run, "eval.openai/gsm8k/reward/mean@1"); !math.IsNaN(e[1]) || e[5] != 0.625 {
+	if e := h4Col(t, run, "eval.openai/gsm8k/reward/mean@1"); !math.IsNaN(e[1]) || e[5] != 0.625 {
 		t.Errorf("eval at steps 1, 5 = %v, %v", e[1], e[5])
 	}
 	if len(run.Issues) != 0 {
@@ -69,14 +69,16 @@ func TestVerlConsoleOldKeys(t *testing.T) {
 		t.Fatalf("rows = %d", run.Len())
 	}
 	// Old verl: entropy from actor/entropy_loss, KL from critic/kl, eval from val/.
-	if e := col(t, run, "entropy"); e[0] != 0.45 {
+	if e := h4Col(t, run, "entropy"); e[0] != 0.45 {
 		t.Errorf("entropy = %v", e[0])
 	}
-	if k := col(t, run, "kl"); k[10] != 0.1 {
+	if k := h4Col(t, run, "kl"); k[10] != 0.1 {
 		t.Errorf("kl = %v", k[10])
 	}
-	if v := col(t, run, "eval.test_score/openai/gsm8k"); v[9] != 0.29 {
-		t.Errorf("eval = %v", v[9])
+	// Step lines at 9, 19, 29; the initial summary adds step 0; the final
+	// one lands on step 29, where the step line's value wins.
+	if v := h4Col(t, run, "eval.test_score/openai/gsm8k"); v[9] != 0.29 || v[0] != 0.15 || v[29] != 0.49 {
+		t.Errorf("eval = %v", v)
 	}
 	if run.Has("clip_ratio") {
 		t.Error("old logs have no clip_ratio")
@@ -91,10 +93,10 @@ func TestVerlJSONL(t *testing.T) {
 	if run.Format != "verl-jsonl" || run.Len() != 20 || run.Grain != ingest.GrainStep {
 		t.Fatalf("format %q rows %d grain %s", run.Format, run.Len(), run.Grain)
 	}
-	if v := col(t, run, "eval.math/acc/mean@1"); v[4] != 0.45 {
+	if v := h4Col(t, run, "eval.math/acc/mean@1"); v[4] != 0.45 {
 		t.Errorf("eval = %v", v[4])
 	}
-	if v := col(t, run, "reward"); math.Abs(v[0]-0.31) > 1e-12 {
+	if v := h4Col(t, run, "reward"); math.Abs(v[0]-0.31) > 1e-12 {
 		t.Errorf("reward = %v", v[0])
 	}
 }
@@ -113,6 +115,7 @@ func TestVerlBadLines(t *testing.T) {
 		{"cut last line", "step:1 - critic/score/mean:0.5\nstep:2 - critic/score/mean:0.6 - actor/ent", 2, nil},
 		{"same step merges", "step:3 - val/acc:0.2\nstep:3 - critic/score/mean:0.6\n", 1, nil},
 		{"nan and inf", "step:1 - critic/score/mean:nan - actor/entropy:inf\n", 1, nil},
+		{"final summary", "step:1 - critic/score/mean:0.5\nstep:2 - critic/score/mean:0.6\n\"Final validation metrics: {'acc': 0.7, 'val/b': 0.25}\"\n", 2, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -126,6 +129,11 @@ func TestVerlBadLines(t *testing.T) {
 			for i, is := range c.issues {
 				if run.Issues[i].Error() != is {
 					t.Errorf("issue %q, want %q", run.Issues[i].Error(), is)
+				}
+			}
+			if c.name == "final summary" {
+				if a, b := h4Col(t, run, "eval.acc"), h4Col(t, run, "eval.b"); !math.IsNaN(a[0]) || a[1] != 0.7 || b[1] != 0.25 {
+					t.Errorf("final summary: eval.acc %v eval.b %v", a, b)
 				}
 			}
 			if len(c.issues) > 0 {
@@ -166,7 +174,7 @@ func FuzzVerl(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		run, err := ingest.Read(strings.NewReader(string(b)), "f.log", ingest.Options{Format: "verl"})
 		if err == nil {
-			checkRun(t, run)
+			h4CheckRun(t, run)
 		}
 	})
 }
@@ -177,7 +185,7 @@ func FuzzVerlJSONL(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		run, err := ingest.Read(strings.NewReader(string(b)), "f.jsonl", ingest.Options{Format: "verl-jsonl"})
 		if err == nil {
-			checkRun(t, run)
+			h4CheckRun(t, run)
 		}
 	})
 }

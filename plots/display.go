@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"html/template"
+	"image/png"
 	"strings"
 
 	"github.com/go-gota/gota/dataframe"
@@ -18,9 +19,10 @@ import (
 // committed notebook then reads well on a code host, and stays small (an
 // SVG with embedded fonts is about 1 MB).
 
-// ShowFigure displays a figure in the current cell as a PNG image.
+// ShowFigure displays a figure in the current cell as a PNG image at
+// NotebookDPI.
 func ShowFigure(f *Figure) error {
-	b, err := f.PNG()
+	b, err := f.png(NotebookDPI, png.BestCompression)
 	if err != nil {
 		return err
 	}

@@ -102,3 +102,32 @@ func TestHumanNum(t *testing.T) {
 		}
 	}
 }
+
+// TestRollingBandsMatchesRollingThenDownsample checks the fused pass
+// against its definition.
+func TestRollingBandsMatchesRollingThenDownsample(t *testing.T) {
+	nan := math.NaN()
+	y := []float64{1, 5, nan, 2, 8, 8, nan, nan, 3, 0, 4, 7, 1}
+	x := []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	for _, w := range []int{1, 3, 5} {
+		for _, buckets := range []int{2, 4, 13, 100} {
+			raw, mean, lo, hi := RollingBands(nil, y, w, buckets)
+			m, s := Rolling(y, w)
+			l, h := make([]float64, len(m)), make([]float64, len(m))
+			for i := range m {
+				l[i], h[i] = m[i]-s[i], m[i]+s[i]
+			}
+			want := Downsample(x, y, buckets)
+			eqSlice(t, "raw.X", raw.X, want.X)
+			eqSlice(t, "raw.Min", raw.Min, want.Min)
+			eqSlice(t, "raw.Max", raw.Max, want.Max)
+			eqSlice(t, "raw.Mean", raw.Mean, want.Mean)
+			eqSlice(t, "mean", mean, Downsample(x, m, buckets).Mean)
+			eqSlice(t, "lo", lo, Downsample(x, l, buckets).Mean)
+			eqSlice(t, "hi", hi, Downsample(x, h, buckets).Mean)
+			if got := rollingMeanAt(y, w, 5); math.Abs(got-m[5]) > 1e-12 {
+				t.Errorf("rollingMeanAt(w=%d, 5) = %v, want %v", w, got, m[5])
+			}
+		}
+	}
+}

@@ -57,7 +57,7 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 				pa.add(fmt.Sprintf("drift limit (±%gσ)", t), hi, lo)
 			}
 		}
-		addDetectorMarkers(pa, rep, "length", x, mean)
+		addDetectorMarkers(pa, rep, "length", x, func(i int) float64 { return mean[i] })
 	}
 	if hasClip {
 		pc := newPanel("", xlabel, "clipped at max length (%)")
@@ -73,7 +73,7 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 		d := Downsample(cx, cy, opt.Buckets)
 		pc.add("clip ratio", NewLine(d.X, d.Mean, Vermillion))
 		pc.Plot.Y.Min, pc.Plot.Y.Max = 0, 100
-		addDetectorMarkers(pc, rep, "truncation", x, pct)
+		addDetectorMarkers(pc, rep, "truncation", x, func(i int) float64 { return pct[i] })
 	}
 	return f, nil
 }
@@ -110,7 +110,7 @@ func baseline(y []float64, w int) (mean, std float64, ok bool) {
 }
 
 // addDetectorMarkers marks the alerts of one detector on curve cur.
-func addDetectorMarkers(pa *Panel, rep *analysis.Report, det string, x, cur []float64) {
+func addDetectorMarkers(pa *Panel, rep *analysis.Report, det string, x []float64, cur func(int) float64) {
 	if rep == nil {
 		return
 	}

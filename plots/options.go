@@ -63,6 +63,23 @@ func xAxis(run *ingest.Run) ([]float64, string) {
 	return run.Steps(), "record index (" + grainNoun(run.Grain) + ", from 0)"
 }
 
+// xAxisLazy is xAxis without allocating the record index: x is nil when
+// the run has no step column (meaning x[i] = i).
+func xAxisLazy(run *ingest.Run) ([]float64, string) {
+	if _, ok := run.Column(ingest.ColStep); ok {
+		return xAxis(run)
+	}
+	return nil, "record index (" + grainNoun(run.Grain) + ", from 0)"
+}
+
+// xAt is x[i], or i when x is nil.
+func xAt(x []float64, i int) float64 {
+	if x == nil {
+		return float64(i)
+	}
+	return x[i]
+}
+
 func grainNoun(g ingest.Grain) string {
 	switch g {
 	case ingest.GrainCall:

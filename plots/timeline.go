@@ -24,7 +24,7 @@ func Timeline(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, erro
 	if !ok || run.Len() == 0 {
 		return nil, fmt.Errorf("timeline: %w: the run has no reward column (map one with --map reward=<key>)", ErrNotApplicable)
 	}
-	x, xlabel := xAxis(run)
+	x, xlabel := xAxisLazy(run)
 	w := opt.window(run)
 	f := &Figure{Kind: "timeline", Title: "Reward over the run"}
 	pa := newPanel("", xlabel, "reward (as logged)")
@@ -33,7 +33,7 @@ func Timeline(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, erro
 	if spans := flaggedRanges(rep); len(spans) > 0 {
 		pa.add("flagged range", &Spans{Ranges: spans, Color: Fade(Vermillion, 0.13)})
 	}
-	raw := Downsample(x, y, opt.Buckets)
+	raw, mean, lo, hi := RollingBands(x, y, w, opt.Buckets)
 	if raw.PerBucket == 1 {
 		pa.add("reward", &Line{X: raw.X, Y: raw.Mean, LineStyle: thin(Fade(SkyBlue, 0.55))})
 	} else {
@@ -41,41 +41,34 @@ func Timeline(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, erro
 		f.Notes = append(f.Notes, fmt.Sprintf("%d records drawn as %d buckets of %d (min, max and mean per bucket, so spikes survive).",
 			run.Len(), raw.Len(), raw.PerBucket))
 	}
-	mean, std := Rolling(y, w)
-	lo, hi := make([]float64, len(mean)), make([]float64, len(mean))
-	for i := range mean {
-		lo[i], hi[i] = mean[i]-std[i], mean[i]+std[i]
-	}
-	dm := Downsample(x, mean, opt.Buckets)
-	dlo := Downsample(x, lo, opt.Buckets)
-	dhi := Downsample(x, hi, opt.Buckets)
-	pa.add("±1 std", &Band{X: dm.X, Lo: dlo.Mean, Hi: dhi.Mean, Color: Fade(Blue, 0.18)})
-	pa.add(fmt.Sprintf("rolling mean (W=%d)", w), NewLine(dm.X, dm.Mean, Blue))
+	pa.add("±1 std", &Band{X: raw.X, Lo: lo, Hi: hi, Color: Fade(Blue, 0.18)})
+	pa.add(fmt.Sprintf("rolling mean (W=%d)", w), NewLine(raw.X, mean, Blue))
 	if opt.Config.HasMaxReward {
 		pa.add(fmt.Sprintf("ceiling (--max-reward %s)", humanNum(opt.Config.MaxReward)),
 			NewHLine(opt.Config.MaxReward, Vermillion))
 	}
-	addAlertMarkers(pa, rep, x, mean)
+	addAlertMarkers(pa, rep, x, func(i int) float64 { return rollingMeanAt(y, w, i) })
 	return f, nil
 }
 
 // addAlertMarkers puts one marker per alert at its record on the curve
-// cur (NaN points fall back to the curve's last finite value before it),
+// cur (NaN points fall back to the curve's last finite value before it;
+// x == nil means x[i] = i),
 // one legend entry per status present.
-func addAlertMarkers(pa *Panel, rep *analysis.Report, x, cur []float64) {
+func addAlertMarkers(pa *Panel, rep *analysis.Report, x []float64, cur func(int) float64) {
 	if rep == nil || len(rep.Alerts) == 0 {
 		return
 	}
 	byStatus := map[analysis.Status]*Markers{}
-	sorted := sort.Float64sAreSorted(x)
+	sorted := x == nil || sort.Float64sAreSorted(x)
 	for _, a := range rep.Alerts {
 		i := rowOf(x, sorted, a)
 		if i < 0 {
 			continue
 		}
 		yv := math.NaN()
-		for j := i; j >= 0 && math.IsNaN(yv); j-- {
-			yv = cur[j]
+		for j := i; j >= 0 && j > i-100000 && math.IsNaN(yv); j-- {
+			yv = cur(j)
 		}
 		if math.IsNaN(yv) {
 			continue
@@ -88,7 +81,7 @@ func addAlertMarkers(pa *Panel, rep *analysis.Report, x, cur []float64) {
 			}
 			byStatus[a.Status] = m
 		}
-		m.X = append(m.X, x[i])
+		m.X = append(m.X, xAt(x, i))
 		m.Y = append(m.Y, yv)
 	}
 	for _, s := range []analysis.Status{analysis.StatusWarning, analysis.StatusAlert} {
@@ -140,6 +133,15 @@ func thin(c color.Color) draw.LineStyle {
 // when x is sorted (records with a missing reward are not counted in
 // Alert.Step, so Step-1 can be off), else row Step-1. -1 when out of range.
 func rowOf(x []float64, sorted bool, a analysis.Alert) int {
+	if x == nil { // x[i] = i
+		if i := int(a.RunStep); finite(a.RunStep) && float64(i) == a.RunStep && i >= 0 {
+			return i
+		}
+		if i := a.Step - 1; i >= 0 {
+			return i
+		}
+		return -1
+	}
 	if finite(a.RunStep) && sorted {
 		i := sort.SearchFloat64s(x, a.RunStep) // first row >= RunStep
 		if i < len(x) && x[i] == a.RunStep {

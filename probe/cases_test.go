@@ -173,3 +173,17 @@ func TestResponseAndAnswerFields(t *testing.T) {
 		t.Errorf("With(0) changed the original or did not apply: %v %v", c.Args, d.Args)
 	}
 }
+
+func TestCaseKeysWithoutOrder(t *testing.T) {
+	c := Case{Kwargs: map[string]any{"b": 1, "a": "x", "c": nil}, Keys: []string{"c", "gone"}}
+	b, err := c.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"args":[],"kwargs":{"c":null,"a":"x","b":1}}` {
+		t.Errorf("got %s", b)
+	}
+	if n := NewCase([]any{"abc", []any{1, 2}, json.Number("3")}, "k", map[string]any{"x": 1}).InputLength(); n != 3+2+0+1 {
+		t.Errorf("InputLength = %d", n)
+	}
+}

@@ -53,13 +53,15 @@ type Command struct {
 	closed   bool
 }
 
+// maxLine is the longest output line taken (a variable for tests).
+var maxLine = 16 << 20
+
 // NewCommand returns a Command running argv with default settings.
 func NewCommand(argv ...string) *Command { return &Command{Argv: argv} }
 
 const (
 	defaultTimeout = 5 * time.Second
 	defaultDepth   = 64
-	maxLine        = 16 << 20
 	// deadLimit: after this many processes in a row exit or hang before
 	// answering a single case, the command is ErrUnusable.
 	deadLimit = 3
@@ -240,6 +242,9 @@ func (c *Command) died(answered int, why, stderr string) {
 	c.deadRun++
 	if c.deadRun >= deadLimit && c.fatal == nil && !c.closed {
 		msg := fmt.Sprintf("%s: %d starts in a row %s before answering any case", strings.Join(c.Argv, " "), c.deadRun, why)
+		if strings.HasPrefix(why, "hung") {
+			msg += " (it must answer each line as it arrives and flush stdout, not read all of stdin first)"
+		}
 		if stderr != "" {
 			msg += "; stderr: " + stderr
 		}
@@ -314,7 +319,7 @@ func (p *proc) read(stdout io.Reader) {
 		if err == bufio.ErrBufferFull {
 			buf = append(buf, chunk...)
 			if len(buf) > maxLine {
-				p.garbage(fmt.Errorf("%w: output line longer than %d MB", ErrNotAReward, maxLine>>20))
+				p.garbage(fmt.Errorf("%w: output line longer than %d bytes", ErrNotAReward, maxLine))
 				return
 			}
 			continue
@@ -347,6 +352,11 @@ func (p *proc) deliver(line []byte) bool {
 	s, err := ParseResult(line)
 	garbage := err != nil && errors.Is(err, ErrNotAReward) && strings.Contains(err.Error(), "output is not JSON")
 	p.qmu.Lock()
+	if p.killedFor != "" {
+		// Being killed (timeout): answers can no longer be matched.
+		p.qmu.Unlock()
+		return false
+	}
 	if len(p.pending) == 0 {
 		p.qmu.Unlock()
 		// Output nobody asked for: the pairing is lost.
@@ -490,6 +500,9 @@ func (p *proc) watch() {
 			}
 			head := p.pending[0]
 			p.pending = p.pending[1:]
+			// Mark it killed before unlocking, so that a late answer to
+			// the hung case is never handed to the next one.
+			p.killedFor = fmt.Sprintf("hung (no result within %s)", p.timeout)
 			p.qmu.Unlock()
 			msg := fmt.Sprintf("%s: no result within %s; the program was restarted", ErrTimeout.Error(), p.timeout)
 			head.res <- callResult{err: wrapMsg(ErrTimeout, msg)}

@@ -79,33 +79,40 @@ func TestCommandFailureModes(t *testing.T) {
 		c.Index = i
 		cases = append(cases, c)
 	}
-	cmd := &Command{Argv: []string{py, script(t, "faulty_reward.py")}, Timeout: 400 * time.Millisecond}
-	res := probeCmd(t, cmd, cases)
-	want := map[int]struct {
-		err  error
-		text string
-	}{
-		1: {ErrCrashed, "exit status 3); stderr: RuntimeError: boom on purpose"},
-		3: {ErrNotAReward, `not JSON: "debug: looking at GARBAGE"`},
-		5: {ErrNotAReward, "NaN"},
-		6: {ErrNotAReward, "null"},
-		7: {ErrFunction, "ValueError: cannot score this"},
-		8: {ErrTimeout, "no result within 400ms"},
-	}
-	for i, o := range res.Outcomes {
-		w, bad := want[i]
-		if !bad {
-			if o.Err != nil || o.Score.Reward != float64(len(responses[i]))/100 {
-				t.Errorf("case %d (%s): %v, %v; want %v", i, responses[i], o.Score.Reward, o.Err, float64(len(responses[i]))/100)
+	for _, depth := range []int{1, 0} {
+		t.Run(fmt.Sprintf("depth %d", depth), func(t *testing.T) {
+			cmd := &Command{Argv: []string{py, script(t, "faulty_reward.py")}, Timeout: 400 * time.Millisecond, Depth: depth}
+			res := probeCmd(t, cmd, cases)
+			want := map[int]struct {
+				err  error
+				text string
+			}{
+				1: {ErrCrashed, "exit status 3); stderr: RuntimeError: boom on purpose"},
+				3: {ErrNotAReward, `not JSON: "debug: looking at GARBAGE"`},
+				5: {ErrNotAReward, "NaN"},
+				6: {ErrNotAReward, "null"},
+				7: {ErrFunction, "ValueError: cannot score this"},
+				8: {ErrTimeout, "no result within 400ms"},
 			}
-			continue
-		}
-		if !errors.Is(o.Err, w.err) || !strings.Contains(o.Err.Error(), w.text) {
-			t.Errorf("case %d (%s): err = %v, want %v containing %q", i, responses[i], o.Err, w.err, w.text)
-		}
-	}
-	if got := cmd.Restarts(); got != 3 {
-		t.Errorf("restarts = %d, want 3 (crash, garbage, hang)", got)
+			for i, o := range res.Outcomes {
+				w, bad := want[i]
+				if !bad {
+					if o.Err != nil || o.Score.Reward != float64(len(responses[i]))/100 {
+						t.Errorf("case %d (%s): %v, %v; want %v", i, responses[i], o.Score.Reward, o.Err, float64(len(responses[i]))/100)
+					}
+					continue
+				}
+				if !errors.Is(o.Err, w.err) || !strings.Contains(o.Err.Error(), w.text) {
+					t.Errorf("case %d (%s): err = %v, want %v containing %q", i, responses[i], o.Err, w.err, w.text)
+				}
+			}
+			// One case at a time, every failure that kills the program has
+			// a later case that needs it restarted. Pipelined, the order of
+			// the cases on the pipe is not fixed, so neither is the count.
+			if got := cmd.Restarts(); depth == 1 && got != 3 {
+				t.Errorf("restarts = %d, want 3 (crash, garbage, hang)", got)
+			}
+		})
 	}
 }
 
@@ -189,6 +196,28 @@ func TestCommandProcesses(t *testing.T) {
 		}
 		if o.Err != nil || o.Score.Reward != want {
 			t.Fatalf("case %d: %v %v, want %v", i, o.Score.Reward, o.Err, want)
+		}
+	}
+}
+
+func TestCommandLongLine(t *testing.T) {
+	py := python3(t)
+	old := maxLine
+	maxLine = 100 << 10
+	defer func() { maxLine = old }()
+	src := `import sys, json
+for line in sys.stdin:
+    r = json.loads(line)["args"][0]
+    print(json.dumps({"x": "y" * 300000}) if r == "long" else 1.0, flush=True)
+`
+	cases := []Case{NewCase([]any{"a"}), NewCase([]any{"long"}), NewCase([]any{"b"})}
+	res := probeCmd(t, &Command{Argv: []string{py, "-c", src}, Depth: 1}, cases)
+	if err := res.Outcomes[1].Err; !errors.Is(err, ErrNotAReward) || !strings.Contains(err.Error(), "longer than 102400 bytes") {
+		t.Errorf("long line: %v", err)
+	}
+	for _, i := range []int{0, 2} {
+		if o := res.Outcomes[i]; o.Err != nil || o.Score.Reward != 1 {
+			t.Errorf("case %d: %+v", i, o)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -82,7 +83,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cases, "p", "", "case file (JSON array or JSONL)")
 	fs.StringVar(&cases, "cases", "", "same as -p")
 	fs.BoolVar(&hacks, "hacks", false, "run the hack probes and report exploitability")
-	fs.DurationVar(&timeout, "timeout", 5*time.Second, "per-case timeout")
+	fs.DurationVar(&timeout, "timeout", 5*time.Second, "per-case timeout (a command's first case also waits for it to start: raise it for rewards that load a model)")
 	fs.IntVar(&concurrency, "concurrency", 0, "copies of the command to run, or HTTP requests in flight (default 1 and 8)")
 	fs.StringVar(&format, "format", "text", "output format: text|json")
 	fs.StringVar(&out, "o", "", "also write the scored cases as a run (.jsonl, .csv or .parquet), atomically")
@@ -193,16 +194,20 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	popt := probe.Options{ResponseField: respField}
+	bar := newProbeBar(stderr)
+	popt := probe.Options{ResponseField: respField, Progress: bar.update("scoring")}
 	res, err := probe.Probe(ctx, fn, cs, popt)
+	bar.clear()
 	if err != nil {
 		return probeFailed(stderr, err)
 	}
 	res.Source = cases
 	rep := &probe.Report{Target: target, Results: res, MaxFailures: maxFailuresShown}
 	if hacks {
+		popt.Progress = bar.update("hack probes")
 		h, err := probe.Hack(ctx, fn, res, probe.HackOptions{ResponseField: respField, AnswerField: ansF,
 			CorrectComponent: correct, MinShare: minShare}, popt)
+		bar.clear()
 		if err != nil {
 			return probeFailed(stderr, err)
 		}
@@ -262,4 +267,48 @@ func listOrNone(s []string) string {
 		return "none"
 	}
 	return strings.Join(s, ", ")
+}
+
+// probeBar draws "scoring 1234/10000" on stderr, at most ten times a
+// second, only when stderr is a terminal (CI logs stay clean).
+type probeBar struct {
+	w      io.Writer
+	active bool
+	mu     sync.Mutex
+	last   time.Time
+	drawn  bool
+}
+
+func newProbeBar(stderr io.Writer) *probeBar {
+	b := &probeBar{w: stderr}
+	if f, ok := stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			b.active = true
+		}
+	}
+	return b
+}
+
+func (b *probeBar) update(what string) func(done, total int) {
+	if !b.active {
+		return nil
+	}
+	return func(done, total int) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if now := time.Now(); done == total || now.Sub(b.last) >= 100*time.Millisecond {
+			b.last = now
+			b.drawn = true
+			fmt.Fprintf(b.w, "\r%s %d/%d", what, done, total)
+		}
+	}
+}
+
+func (b *probeBar) clear() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.drawn {
+		fmt.Fprint(b.w, "\r\033[K")
+		b.drawn = false
+	}
 }

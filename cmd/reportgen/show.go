@@ -165,6 +165,7 @@ const (
 	batchPeriod = 2 * time.Second
 	curveBins   = 1024 // reward curve resolution (whole run, downsampled)
 	noticeTTL   = 30 * time.Second
+	diagEvery   = time.Second
 )
 
 // showRow is one record as the view lists it.
@@ -237,8 +238,10 @@ type showState struct {
 	waiting    bool
 
 	rep      *analysis.Report
-	repDirty bool
-	version  int // bumped on every change, for redraw decisions
+	repDirty bool      // records arrived since rep
+	repFresh bool      // refresh rep at the next view
+	repAt    time.Time // when rep was made
+	version  int       // bumped on every change, for redraw decisions
 
 	// --expected: the balance monitor over the last 200 records.
 	weights map[string]float64
@@ -293,6 +296,7 @@ func (m *showModel) apply(ev ingest.FollowEvent) error {
 			m.flushHeld()
 		}
 		m.runBatch(true)
+		m.repFresh = m.repDirty
 	case ingest.FollowRecords:
 		if m.waiting {
 			m.waiting = false
@@ -765,13 +769,16 @@ func (m *showModel) view() *showView {
 		}
 		return v
 	}
-	if m.rep == nil || m.repDirty {
+	// The engine's Report (for its diagnosis text) copies every alert it
+	// ever raised, so it is refreshed at most every diagEvery while records
+	// stream in, and at once when the follower catches up.
+	if m.rep == nil || m.repFresh || (m.repDirty && time.Since(m.repAt) >= diagEvery) {
 		m.rep = m.eng.Report()
-		m.repDirty = false
+		m.repDirty, m.repFresh, m.repAt = false, false, time.Now()
 	}
 	rep := m.rep
 	v.Window = m.win.W
-	v.Summary = rep.Summary
+	v.Summary = m.eng.Summary()
 	v.Detectors = append(m.eng.Results(), m.batchRes...)
 	v.Verdict = analysis.Verdict(m.eng.Records(), m.win.W, v.Detectors)
 	v.ExitCode = analysis.ExitCode(v.Detectors)
@@ -802,8 +809,8 @@ func (m *showModel) view() *showView {
 			v.CeilingShare = float64(hit) / float64(len(w))
 		}
 	}
-	if m.hasBase && m.baseStd >= 1e-6 && rep.Summary != nil {
-		v.VarRatio = rep.Summary.Std / m.baseStd
+	if m.hasBase && m.baseStd >= 1e-6 && v.Summary != nil {
+		v.VarRatio = v.Summary.Std / m.baseStd
 	}
 	v.Curve = m.curve.points()
 	v.CurveRecords = m.curve.total

@@ -535,3 +535,43 @@ func BenchmarkShowFollowMillion(b *testing.B) {
 		b.ReportMetric(float64(dl.Microseconds()), "µs-draw-late")
 	}
 }
+
+// BenchmarkShowRedraw measures one view snapshot plus an 80x24 draw after
+// 10,000 and after 1,000,000 records: the cost must not grow with the run
+// (it grows only with the engine's alert count, through its Report).
+func BenchmarkShowRedraw(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+			var buf bytes.Buffer
+			if err := ingesttest.WriteRewardspyJSONL(&buf, n, 1); err != nil {
+				b.Fatal(err)
+			}
+			m := newShowModel("bench.jsonl", analysis.Config{}, 0, nil)
+			err := ingest.Follow(context.Background(), writeTemp(b, buf.Bytes()), ingest.FollowOptions{Once: true}, m.apply)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := tcell.NewSimulationScreen("UTF-8")
+			s.Init()
+			s.SetSize(80, 24)
+			defer s.Fini()
+			ui := &showUI{st: newShowStyles(false), follow: true}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m.mu.Lock()
+				m.repDirty = true // as if a record had arrived
+				m.mu.Unlock()
+				ui.draw(s, m.view())
+			}
+			b.ReportMetric(float64(m.alertN), "alerts")
+		})
+	}
+}
+
+func writeTemp(tb testing.TB, b []byte) string {
+	path := filepath.Join(tb.TempDir(), "run.jsonl")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -59,6 +61,10 @@ func showLoop(scr tcell.Screen, o *showOptions) (int, error) {
 	ui := &showUI{st: newShowStyles(os.Getenv("NO_COLOR") != ""), follow: o.follow}
 	tick := time.NewTicker(o.interval)
 	defer tick.Stop()
+	// SIGTERM/SIGHUP restore the terminal like q does.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, os.Interrupt)
+	defer signal.Stop(sigs)
 	exportDone := make(chan string, 1)
 	exporting := false
 	var frozen *showView // the view shown while paused
@@ -109,6 +115,8 @@ func showLoop(scr tcell.Screen, o *showOptions) (int, error) {
 					}
 				}
 			}
+		case <-sigs:
+			return m.view().ExitCode, nil
 		case msg := <-exportDone:
 			exporting = false
 			ui.export = msg
