@@ -482,3 +482,52 @@ func ExampleNewAligner() {
 	// step 155: warning, safety share 28.57%, score 0.394
 	// weights after 400 steps: map[safety:1.8275 task:0.8792]
 }
+
+func TestAlignReplayRejectsInf(t *testing.T) {
+	run := ingest.NewRun(3)
+	run.SetColumn("component.a", []float64{1, 1, 1})
+	run.SetColumn("component.new", []float64{math.NaN(), math.Inf(1), 1})
+	a := mustAligner(t, map[string]float64{"a": 1}, AlignOptions{BaselineSteps: 1})
+	_, err := a.Replay(run, ReplayOptions{})
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "record 2") {
+		t.Fatalf("err = %v", err)
+	}
+	if a.StepCount() != 1 || len(a.Components()) != 1 {
+		t.Errorf("the bad record changed the state: %d steps, components %v", a.StepCount(), a.Components())
+	}
+}
+
+func TestWriteAlignCSV(t *testing.T) {
+	snaps := []Snapshot{
+		{Step: 301, AlignmentScore: 0.8834149, Components: []string{"a", "b"}, Ratios: []float64{30.24, 69.76},
+			Z: []float64{0.81244, -0.00004}, DriftVelocity: 0, Flag: FlagOK},
+		{Step: 302, AlignmentScore: 0.5, Components: []string{"a", "b", "c"}, Ratios: []float64{30, 60, 10},
+			Z: []float64{-1, 2.5, 3.00005}, DriftVelocity: -0.0000361, Flag: FlagWarning, StarvationAlerts: []string{"a", "c"}},
+	}
+	var buf bytes.Buffer
+	if err := WriteAlignCSV(&buf, snaps); err != nil {
+		t.Fatal(err)
+	}
+	want := "step,alignment_score,flag,drift_velocity,starvation_alerts,ratio_a,z_a,ratio_b,z_b,ratio_c,z_c\n" +
+		"301,0.883415,ok,0.000000,,30.24,0.8124,69.76,-0.0000,,\n" +
+		"302,0.500000,warning,-0.000036,a;c,30.00,-1.0000,60.00,2.5000,10.00,3.0000\n"
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
+// BenchmarkAlignReplay1MFreshSums re-sums the whole window every record
+// (what the running sums avoid), for comparison.
+func BenchmarkAlignReplay1MFreshSums(b *testing.B) {
+	run := benchRun1M()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a, _ := NewAligner(benchExpected, AlignOptions{MaxSnapshots: -1})
+		a.forceFresh = true
+		if _, err := a.Replay(run, ReplayOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(run.Len()), "ns/record")
+}

@@ -140,31 +140,69 @@ func Audit(run *ingest.Run, cfg Config) (*Report, error) {
 	if run.Len() > 0 && !hasReward {
 		return nil, fmt.Errorf("%s: %w (map one with --map reward=<key>)", run.Source, ErrNoReward)
 	}
+	// The batch detectors read the run only: run them on the other core
+	// while the engine replays it.
+	outs := make([]batchOut, len(batch))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, d := range batch {
+			outs[i] = runBatch(d, run, cfg)
+		}
+	}()
 	if hasReward {
 		replay(e, run, reward)
 	}
+	<-done
 	rep := &Report{Records: e.Records(), Window: win.W}
 	if rep.Records > 0 {
 		rep.Detectors = e.Results()
 		rep.Alerts = e.Alerts()
 		rep.Summary = e.Summary()
-		for _, d := range batch {
-			applies := d.Applies(run, cfg)
-			if !applies {
+		for i, d := range batch {
+			o := outs[i]
+			if o.err != nil {
+				return nil, o.err
+			}
+			if !o.ran {
 				if explicit {
 					rep.Detectors = append(rep.Detectors, NamedResult{Name: d.Name(),
 						Result: Result{Status: StatusNotApplicable, Message: "The run lacks the columns this detector needs."}})
 				}
 				continue
 			}
-			res, alerts := d.Detect(run, cfg)
-			rep.Detectors = append(rep.Detectors, NamedResult{Name: d.Name(), Result: res})
-			rep.Alerts = append(rep.Alerts, alerts...)
+			rep.Detectors = append(rep.Detectors, NamedResult{Name: d.Name(), Result: o.res})
+			rep.Alerts = append(rep.Alerts, o.alerts...)
 		}
 		sort.SliceStable(rep.Alerts, func(i, j int) bool { return rep.Alerts[i].Step < rep.Alerts[j].Step })
 	}
 	e.finish(rep)
 	return rep, nil
+}
+
+// batchOut is what one batch detector returned; ran is false when it does
+// not apply to the run.
+type batchOut struct {
+	res    Result
+	alerts []Alert
+	ran    bool
+	err    error
+}
+
+// runBatch runs one batch detector, turning a panic into an error so a bug
+// in one detector is a clear message, not a crash.
+func runBatch(d Detector, run *ingest.Run, cfg Config) (out batchOut) {
+	defer func() {
+		if p := recover(); p != nil {
+			out.err = fmt.Errorf("detector %s failed on %s: %v (a bug: please report it; --detectors rewardspy skips it)", d.Name(), run.Source, p)
+		}
+	}()
+	if run.Len() == 0 || !d.Applies(run, cfg) {
+		return out
+	}
+	out.res, out.alerts = d.Detect(run, cfg)
+	out.ran = true
+	return out
 }
 
 func containsAll(names []string) bool {
@@ -199,7 +237,7 @@ func replay(e *Engine, run *ingest.Run, reward []float64) {
 		vals = vals[:0]
 		for i, c := range cols {
 			v := c[row]
-			if math.IsNaN(v) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
 				continue
 			}
 			if idx[i] < 0 {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -135,3 +136,47 @@ func TestEngineLongRun(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// Batch detectors run concurrently with the replay; the report must not
+// depend on scheduling (run under -race).
+func TestAuditAllDetectorsDeterministic(t *testing.T) {
+	run, err := ingest.ReadFile("../testdata/runs/hacked.jsonl", ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Audit(run, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		again, err := Audit(run, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(first, again) {
+			t.Fatalf("audit %d differs from the first", i+2)
+		}
+	}
+	if len(first.Detectors) <= len(StreamingDetectors) {
+		t.Logf("no batch detector applied to hacked.jsonl (%d detectors)", len(first.Detectors))
+	}
+}
+
+type panicky struct{}
+
+func (panicky) Name() string                           { return "zz_panicky_test_only" }
+func (panicky) Applies(run *ingest.Run, _ Config) bool { return run.Has("extra.panicky") }
+func (panicky) Detect(*ingest.Run, Config) (Result, []Alert) {
+	panic("boom")
+}
+
+func TestAuditDetectorPanicIsAnError(t *testing.T) {
+	Register(panicky{})
+	run := ingest.NewRun(3)
+	run.SetColumn(ingest.ColReward, []float64{1, 2, 3})
+	run.SetColumn("extra.panicky", []float64{1, 2, 3})
+	_, err := Audit(run, Config{})
+	if err == nil || !strings.Contains(err.Error(), "zz_panicky_test_only") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -194,7 +194,7 @@ func Balance(run *ingest.Run, expected map[string]float64, opt BalanceOptions) (
 		w = run.Last(opt.Window)
 	}
 	real := ObservedShares(w, comps)
-	return analyzeBalance(real, exp, tol, w.Len()), nil
+	return AnalyzeShares(real, exp, tol, w.Len()), nil
 }
 
 // ObservedShares returns the magnitude shares (percent, 2 decimals) of the
@@ -312,8 +312,12 @@ func unionNames(a, b map[string]float64) []string {
 	return sortedNames(set)
 }
 
-// analyzeBalance builds the result from real and expected percentages.
-func analyzeBalance(real, exp map[string]float64, tol float64, count int) *BalanceResult {
+// AnalyzeShares grades real against expected shares, both already in
+// percent (no normalisation), with tolerance tol in percentage points:
+// DetectImbalance per component of real ∪ expected, RecommendWeights, the
+// worst severity and the unexpected sources. count becomes EpisodeCount.
+// The maps are kept in the result, not copied.
+func AnalyzeShares(real, exp map[string]float64, tol float64, count int) *BalanceResult {
 	res := &BalanceResult{
 		EpisodeCount:           count,
 		Severity:               BalanceOK,

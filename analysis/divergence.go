@@ -114,6 +114,18 @@ type divEval struct {
 
 func (divergenceDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 	_, rSteps, rVals := finiteSeries(run, ingest.ColReward)
+	if !sort.Float64sAreSorted(rSteps) {
+		ord := make([]int, len(rSteps))
+		for i := range ord {
+			ord[i] = i
+		}
+		sort.SliceStable(ord, func(a, b int) bool { return rSteps[ord[a]] < rSteps[ord[b]] })
+		xs, ys := make([]float64, len(ord)), make([]float64, len(ord))
+		for i, k := range ord {
+			xs[i], ys[i] = rSteps[k], rVals[k]
+		}
+		rSteps, rVals = xs, ys
+	}
 	rc := newRecordCounter(run)
 	var alerts []Alert
 	type final struct {
@@ -191,13 +203,10 @@ func divJudge(m string, lower bool, xs, ys, rSteps, rVals []float64,
 	if s1 <= s0 {
 		return Result{}, false
 	}
-	var tx, ty []float64
-	for i, s := range rSteps {
-		if s >= s0 && s <= s1 {
-			tx = append(tx, s)
-			ty = append(ty, rVals[i])
-		}
-	}
+	// rSteps is sorted: the span's train rows are one slice.
+	lo := sort.SearchFloat64s(rSteps, s0)
+	hi := sort.Search(len(rSteps), func(i int) bool { return rSteps[i] > s1 })
+	tx, ty := rSteps[lo:hi], rVals[lo:hi]
 	if len(tx) < divMinTrain {
 		return Result{}, false
 	}

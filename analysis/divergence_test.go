@@ -1,6 +1,7 @@
 package analysis_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -117,4 +118,48 @@ func TestEvalLowerIsBetter(t *testing.T) {
 	if !analysis.EvalLowerIsBetter("wer", []string{"wer"}) {
 		t.Error("user list")
 	}
+}
+
+// BenchmarkBatchDetectors runs the five batch detectors of this file set on
+// a 10,000-step run with every column they read.
+func BenchmarkBatchDetectors(b *testing.B) {
+	n := 10_000
+	steps := h4Seq(n, func(i int) float64 { return float64(i) })
+	run := h4Run(ingest.GrainStep, map[string][]float64{
+		"step":          steps,
+		"reward":        h4Seq(n, func(i int) float64 { return 0.5 + 0.00003*float64(i) + 0.05*h4Noise(i) }),
+		"length":        h4Seq(n, func(i int) float64 { return 200 + 20*h4Noise(i+1) }),
+		"clip_ratio":    h4Seq(n, func(i int) float64 { return 0.01 }),
+		"zero_std_frac": h4Seq(n, func(i int) float64 { return 0.2 }),
+		"component.a":   h4Seq(n, func(i int) float64 { return 0.5 }),
+		"component.b":   h4Seq(n, func(i int) float64 { return 0 }),
+		"eval.acc": h4Seq(n, func(i int) float64 {
+			if i%100 != 0 {
+				return math.NaN()
+			}
+			return 0.6
+		}),
+	})
+	var dets []analysis.Detector
+	for _, name := range []string{analysis.DetGroup, analysis.DetDivergence, analysis.DetLengthCoupling, analysis.DetTruncation, analysis.DetDeadComponent} {
+		dets = append(dets, h4Detector(b, name))
+	}
+	for b.Loop() {
+		for _, d := range dets {
+			d.Detect(run, analysis.Config{})
+		}
+	}
+}
+
+// Held-out metrics whose names say loss, perplexity or error count as
+// lower-is-better; others can be declared with Config.EvalLowerBetter
+// (reportgen audit --eval-lower-better wer).
+func ExampleEvalLowerIsBetter() {
+	fmt.Println(analysis.EvalLowerIsBetter("perplexity", nil))
+	fmt.Println(analysis.EvalLowerIsBetter("test_score/openai/gsm8k", nil))
+	fmt.Println(analysis.EvalLowerIsBetter("wer", []string{"wer"}))
+	// Output:
+	// true
+	// false
+	// true
 }

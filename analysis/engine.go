@@ -35,7 +35,7 @@ type Record struct {
 	// Length is the response length; NaN when the record has none.
 	Length float64
 	// Components are the record's reward components in source order. A NaN
-	// value means the component is absent from this record.
+	// (or infinite) value means the component is absent from this record.
 	Components []ComponentValue
 }
 
@@ -47,10 +47,14 @@ type ComponentValue struct {
 
 // Engine replays records one at a time through the five rewardspy
 // detectors (variance, slope, component, ceiling, length; DESIGN §2.1),
-// with rewardspy's exact arithmetic. Push costs O(W/2^k + components)
-// amortised and never depends on how many records came before: the engine
-// keeps the last W rewards, the last HistoryCap rewards (for rewardspy's
-// baseline_std) and, for length, the first and last W lengths.
+// with rewardspy's exact arithmetic. Its memory and the cost of Push never
+// depend on how many records came before: the engine keeps the last W
+// rewards and component values, the last HistoryCap rewards (for
+// rewardspy's baseline_std) and, for length, the first and last W lengths.
+// Push is O(components), plus O(W) when the reward ceiling moves (a new
+// lifetime maximum) or the window holds non-integer lengths, and a one-off
+// O(HistoryCap/5) when the variance baseline is frozen. Report is
+// O(W log W + HistoryCap/5).
 //
 // An Engine is not safe for concurrent use.
 type Engine struct {
@@ -283,7 +287,7 @@ func (e *Engine) Push(rec Record) []Alert {
 	}
 	vals := e.scratchC[:0]
 	for _, c := range rec.Components {
-		if math.IsNaN(c.Value) {
+		if math.IsNaN(c.Value) || math.IsInf(c.Value, 0) {
 			continue
 		}
 		i := e.componentIndex(c.Name)

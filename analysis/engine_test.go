@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"math"
+	"math/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -471,5 +472,44 @@ func TestEngineLateComponents(t *testing.T) {
 	}
 	if got := resultOf(e, DetLength).Status; got != StatusNotApplicable {
 		t.Errorf("length %s, want NOT_APPLICABLE", got)
+	}
+}
+
+// Random garbage never panics and only finite rewards are counted.
+func TestEngineRobust(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	pick := func() float64 {
+		switch rng.Intn(8) {
+		case 0:
+			return math.NaN()
+		case 1:
+			return math.Inf(1 - 2*rng.Intn(2))
+		case 2:
+			return 0
+		case 3:
+			return -rng.Float64() * 1e6
+		}
+		return rng.Float64()
+	}
+	for _, w := range []int{1, 2, 7, 100} {
+		e := NewEngine(Config{Sensitivity: "bogus"}, Windows{W: w})
+		finite := 0
+		for i := 0; i < 3000; i++ {
+			rec := Record{RunStep: pick(), Reward: pick(), Length: pick()}
+			for j := rng.Intn(4); j > 0; j-- {
+				rec.Components = append(rec.Components, ComponentValue{string(rune('a' + rng.Intn(5))), pick()})
+			}
+			if !math.IsNaN(rec.Reward) && !math.IsInf(rec.Reward, 0) {
+				finite++
+			}
+			e.Push(rec)
+			if i%500 == 0 {
+				_ = e.Report()
+			}
+		}
+		rep := e.Report()
+		if rep.Records != finite || len(rep.Detectors) != 5 || rep.Summary == nil {
+			t.Errorf("W=%d: records %d (want %d), %d detectors", w, rep.Records, finite, len(rep.Detectors))
+		}
 	}
 }

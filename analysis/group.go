@@ -70,10 +70,29 @@ func (d groupDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 		return Result{Status: StatusInsufficient, Severity: SeverityLow,
 			Message: fmt.Sprintf("Need %d %s to judge group collapse, have %d.", groupMinGroups, noun, len(units))}, nil
 	}
+	result := func(i, k int, rate float64) Result {
+		u, first := units[i], units[i+1-k]
+		ev := &Evidence{FromStep: steps[first.from], ToStep: steps[u.to],
+			FromRecord: rc.at(first.from), ToRecord: rc.at(u.to),
+			Numbers: map[string]float64{"rate": rate, "window": float64(k)}}
+		if rate <= groupAlertAbove {
+			ev.Reason = fmt.Sprintf("%s of recent groups have zero reward variance, at or below the 50%% alert level.", PyPercent(rate, 0))
+			return Result{Status: StatusOK, Message: "Groups keep reward variance.", Evidence: ev}
+		}
+		if fromSteps {
+			ev.Reason = fmt.Sprintf("Over the last %d logged steps, on average %s of GRPO groups had identical rewards, so those groups gave no learning signal.", k, PyPercent(rate, 0))
+		} else {
+			ev.Numbers["collapsed"] = math.Round(rate * float64(k))
+			ev.Reason = fmt.Sprintf("%d of the last %d groups had identical rewards for every sample, so those groups gave no learning signal.", int(math.Round(rate*float64(k))), k)
+		}
+		return Result{Status: StatusAlert, Severity: SeverityHigh,
+			Message:  PyPercent(rate, 0) + " of recent groups have zero reward variance.",
+			Detail:   "Check the reward for ties (a binary or saturated reward) or raise the group size; see evidence for the step range.",
+			Evidence: ev}
+	}
 	var alerts []Alert
 	var last Status
-	var res Result
-	sum := 0.0
+	sum, rate, k := 0.0, 0.0, 0
 	for i, u := range units {
 		sum += u.collapsed
 		if i >= groupRecent {
@@ -82,37 +101,25 @@ func (d groupDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 		if i+1 < groupMinGroups {
 			continue
 		}
-		k := min(groupRecent, i+1)
-		first := units[i+1-k]
-		rate := sum / float64(k)
-		if rate < 0 { // float drift after many removals
-			rate = 0
-		}
-		ev := &Evidence{FromStep: steps[first.from], ToStep: steps[u.to],
-			FromRecord: rc.at(first.from), ToRecord: rc.at(u.to),
-			Numbers: map[string]float64{"rate": rate, "window": float64(k)}}
-		if rate > groupAlertAbove {
-			if fromSteps {
-				ev.Reason = fmt.Sprintf("Over the last %d logged steps, on average %s of GRPO groups had identical rewards, so those groups gave no learning signal.", k, PyPercent(rate, 0))
-			} else {
-				ev.Numbers["collapsed"] = math.Round(rate * float64(k))
-				ev.Reason = fmt.Sprintf("%d of the last %d groups had identical rewards for every sample, so those groups gave no learning signal.", int(math.Round(rate*float64(k))), k)
+		k = min(groupRecent, i+1)
+		if i%groupRecent == 0 {
+			// Re-sum now and then so removals do not accumulate error.
+			sum = 0
+			for _, v := range units[i+1-k : i+1] {
+				sum += v.collapsed
 			}
-			res = Result{Status: StatusAlert, Severity: SeverityHigh,
-				Message:  PyPercent(rate, 0) + " of recent groups have zero reward variance.",
-				Detail:   "Check the reward for ties (a binary or saturated reward) or raise the group size; see evidence for the step range.",
-				Evidence: ev}
-		} else {
-			ev.Reason = fmt.Sprintf("%s of recent groups have zero reward variance, at or below the 50%% alert level.", PyPercent(rate, 0))
-			res = Result{Status: StatusOK, Message: "Groups keep reward variance.", Evidence: ev}
 		}
-		if res.Status.Actionable() && res.Status != last {
-			alerts = append(alerts, alertFrom(DetGroup, res, run, rc, u.to))
+		rate = max(sum/float64(k), 0)
+		st := StatusOK
+		if rate > groupAlertAbove {
+			st = StatusAlert
 		}
-		if res.Status == StatusOK || res.Status.Actionable() {
-			last = res.Status
+		if st.Actionable() && st != last {
+			alerts = append(alerts, alertFrom(DetGroup, result(i, k, rate), run, rc, u.to))
 		}
+		last = st
 	}
+	res := result(len(units)-1, k, rate)
 	return res, alerts
 }
 

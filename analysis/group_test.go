@@ -33,7 +33,7 @@ func h4Seq(n int, f func(i int) float64) []float64 {
 }
 
 // h4Detector finds a registered detector by name.
-func h4Detector(t *testing.T, name string) analysis.Detector {
+func h4Detector(t testing.TB, name string) analysis.Detector {
 	t.Helper()
 	for _, d := range analysis.Registered() {
 		if d.Name() == name {
@@ -45,7 +45,7 @@ func h4Detector(t *testing.T, name string) analysis.Detector {
 }
 
 // h4Noise is a deterministic zero-mean wiggle in [-1, 1].
-func h4Noise(i int) float64 { return math.Sin(float64(i)*12.9898) }
+func h4Noise(i int) float64 { return math.Sin(float64(i) * 12.9898) }
 
 func TestGroupSampleGrain(t *testing.T) {
 	d := h4Detector(t, analysis.DetGroup)

@@ -115,7 +115,7 @@ func (m *Monitor) Check() (BalanceResult, error) {
 	for k, v := range m.expected {
 		exp[k] = v
 	}
-	return *analyzeBalance(real, exp, m.tol, m.steps), nil
+	return *AnalyzeShares(real, exp, m.tol, m.steps), nil
 }
 
 // Reset forgets every recorded step; the configuration is kept.

@@ -58,37 +58,59 @@ func (truncationDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) 
 	}
 	rc := newRecordCounter(run)
 	base := meanOf(c[:k])
-	var alerts []Alert
-	var last Status
-	var res Result
-	for i := 2*k - 1; i < len(c); i++ {
-		cur := meanOf(c[i-k+1 : i+1])
+	status := func(cur float64) Status {
+		switch {
+		case cur >= truncPinned || (cur >= truncHighLevel && cur-base >= truncHighRise):
+			return StatusAlert
+		case cur >= truncWarnLevel && cur-base >= truncWarnRise:
+			return StatusWarning
+		}
+		return StatusOK
+	}
+	result := func(i int, cur float64) Result {
 		ev := &Evidence{FromStep: steps[i-k+1], ToStep: steps[i],
 			FromRecord: rc.at(rows[i-k+1]), ToRecord: rc.at(rows[i]),
 			Numbers: map[string]float64{"clip_ratio": cur, "baseline_clip_ratio": base, "window": float64(k)}}
-		switch {
-		case cur >= truncPinned || (cur >= truncHighLevel && cur-base >= truncHighRise):
+		switch status(cur) {
+		case StatusAlert:
 			ev.Reason = fmt.Sprintf("Over steps %s-%s, %s of completions were cut at the max length (%s over the first %d logged steps).",
 				fmtNum(steps[i-k+1]), fmtNum(steps[i]), PyPercent(cur, 0), PyPercent(base, 0), k)
-			res = Result{Status: StatusAlert, Severity: SeverityHigh,
+			return Result{Status: StatusAlert, Severity: SeverityHigh,
 				Message:  fmt.Sprintf("%s of completions hit the max length (clip ratio %s at the start).", PyPercent(cur, 0), PyPercent(base, 0)),
 				Detail:   "Answers are pinned at the length limit: the reward is scoring cut-off text. Check whether length pays, add a length penalty or raise max length.",
 				Evidence: ev}
-		case cur >= truncWarnLevel && cur-base >= truncWarnRise:
+		case StatusWarning:
 			ev.Reason = fmt.Sprintf("The share of completions cut at the max length rose from %s to %s by step %s.",
 				PyPercent(base, 0), PyPercent(cur, 0), fmtNum(steps[i]))
-			res = Result{Status: StatusWarning, Severity: SeverityMedium,
+			return Result{Status: StatusWarning, Severity: SeverityMedium,
 				Message:  fmt.Sprintf("Clip ratio climbing: %s of completions truncated (from %s).", PyPercent(cur, 0), PyPercent(base, 0)),
 				Detail:   "Responses are growing into the length limit; check the length evidence and whether the reward favours longer answers.",
 				Evidence: ev}
-		default:
-			ev.Reason = fmt.Sprintf("%s of recent completions were truncated (%s at the start).", PyPercent(cur, 0), PyPercent(base, 0))
-			res = Result{Status: StatusOK, Message: "Few completions hit the max length.", Evidence: ev}
 		}
-		if res.Status.Actionable() && res.Status != last {
-			alerts = append(alerts, alertFrom(DetTruncation, res, run, rc, rows[i]))
-		}
-		last = res.Status
+		ev.Reason = fmt.Sprintf("%s of recent completions were truncated (%s at the start).", PyPercent(cur, 0), PyPercent(base, 0))
+		return Result{Status: StatusOK, Message: "Few completions hit the max length.", Evidence: ev}
 	}
+	var alerts []Alert
+	var last Status
+	sum, cur := 0.0, 0.0
+	for i := 2*k - 1; i < len(c); i++ {
+		// Rolling sum over c[i-k+1..i], re-summed every k rows against drift.
+		if (i-(2*k-1))%k == 0 {
+			sum = 0
+			for _, v := range c[i-k+1 : i] {
+				sum += v
+			}
+		} else {
+			sum -= c[i-k]
+		}
+		sum += c[i]
+		cur = sum / float64(k)
+		st := status(cur)
+		if st.Actionable() && st != last {
+			alerts = append(alerts, alertFrom(DetTruncation, result(i, cur), run, rc, rows[i]))
+		}
+		last = st
+	}
+	res := result(len(c)-1, cur)
 	return res, alerts
 }

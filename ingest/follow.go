@@ -383,7 +383,9 @@ func (t *tailer) detect(size int64) (bool, error) {
 	}
 	f, err := t.lookup(complete)
 	if err != nil {
-		if !t.opt.Once && size < 4096 {
+		// A live log may start with lines of no format (a trainer's start-up
+		// output): wait for more, unless the bytes are binary.
+		if !t.opt.Once && !errors.Is(err, ErrUnknownFormat) && bytes.IndexByte(head, 0) < 0 {
 			return false, t.notice(fmt.Sprintf("cannot tell the format of %s yet: waiting for more lines (or use --input-format)", t.path))
 		}
 		return false, err
@@ -600,7 +602,12 @@ func (t *tailer) decode(buf []byte, firstLine int) error {
 		if errors.Is(err, ErrStrict) {
 			return err
 		}
-		iss = Issue{File: t.path, Line: firstLine, Msg: fmt.Sprintf("lines %d-%d could not be read: %v", firstLine, firstLine+bytes.Count(buf, []byte{'\n'})-1-t.headLines, err)}
+		if errors.Is(err, ErrNotARun) {
+			// Lines with no record at all (a console log's progress bars
+			// and prompts): nothing to deliver, nothing malformed.
+			return nil
+		}
+		iss = Issue{File: t.path, Line: firstLine, Msg: fmt.Sprintf("could not be read: %v", err)}
 		run = &Run{Issues: []Issue{iss}, Skipped: 1}
 	}
 	for i := range run.Issues {

@@ -88,7 +88,13 @@ func (c *collector) add(ev FollowEvent) error {
 		if ev.First != len(c.rewards) {
 			return fmt.Errorf("batch starts at record %d, have %d", ev.First, len(c.rewards))
 		}
-		col, _ := ev.Run.Column(ColReward)
+		col, ok := ev.Run.Column(ColReward)
+		if !ok {
+			col = make([]float64, ev.Run.Len())
+			for i := range col {
+				col[i] = math.NaN()
+			}
+		}
 		c.rewards = append(c.rewards, col...)
 		c.issues = append(c.issues, ev.Run.Issues...)
 		c.skipped += ev.Run.Skipped
@@ -139,6 +145,9 @@ func (c *collector) settle(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	c.waitFor(t, "idle at end of file", func(c *collector) bool {
+		if len(c.events) == 0 {
+			return false
+		}
 		ev := c.events[len(c.events)-1]
 		return ev.Kind == FollowIdle && ev.Offset == st.Size()
 	})
@@ -481,4 +490,95 @@ not json
 	// issue on line 3
 	// caught up
 	// error: <nil>
+}
+
+// TestFollowMatchesRead: following a file cut into small chunks gives the
+// same records as reading it whole, for every format Follow frames by
+// lines, header or blocks (and for a whole-file format).
+func TestFollowMatchesRead(t *testing.T) {
+	dir := t.TempDir()
+	hacked := filepath.Join(repoRoot(t), "testdata", "runs", "hacked.jsonl")
+	run, err := ReadFile(hacked, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(dir, "hacked.csv")
+	w, err := LookupWriter("csv", csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(csvPath, func(out io.Writer) error { return w.Write(out, run) }); err != nil {
+		t.Fatal(err)
+	}
+	files := []struct {
+		path    string
+		framing Framing
+	}{
+		{hacked, FrameLines},
+		{csvPath, FrameHeader},
+		{filepath.Join(repoRoot(t), "testdata", "rewardguard", "snake_300.log"), FrameBlocks},
+		{filepath.Join(repoRoot(t), "testdata", "trainers", "monitor.csv"), FrameHeader},
+		{filepath.Join(repoRoot(t), "testdata", "trainers", "verl_console.log"), FrameLines},
+		{filepath.Join(repoRoot(t), "testdata", "trainers", "verl_metrics.jsonl"), FrameLines},
+		{filepath.Join(repoRoot(t), "testdata", "trainers", "trl_grpo_collapse.json"), FrameWhole},
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f.path), func(t *testing.T) {
+			want, err := ReadFile(f.path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := FramingFor(want.Format); got != f.framing {
+				t.Fatalf("%s is framed by %v, want %v", want.Format, got, f.framing)
+			}
+			wantR, _ := want.Column(ColReward)
+			for _, chunk := range []int{97, 1000, 0} {
+				c := &collector{}
+				if err := Follow(context.Background(), f.path, FollowOptions{Once: true, ChunkBytes: chunk}, c.add); err != nil {
+					t.Fatal(err)
+				}
+				if !equalFloats(c.rewards, wantR) || c.skipped != want.Skipped {
+					t.Errorf("chunk %d: %d records (%d skipped), read whole: %d (%d skipped)", chunk, len(c.rewards), c.skipped, len(wantR), want.Skipped)
+				}
+				for _, ev := range c.events {
+					if ev.Kind == FollowRecords && ev.Run.Len() > 0 && (ev.Run.Format != want.Format || ev.Run.Grain != want.Grain) {
+						t.Errorf("chunk %d: batch %s/%s, want %s/%s", chunk, ev.Run.Format, ev.Run.Grain, want.Format, want.Grain)
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestFollowBlocksWaitForNextHeader: a rewardguard episode is delivered
+// once the next one starts (more of its lines may still come before).
+func TestFollowBlocksWaitForNextHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "train.log")
+	block := func(ep int, r float64) string {
+		return fmt.Sprintf("Ep %d | SUCCESS | reward=%g\n=== EPISODE DATA ===\ntotal_reward: %g\nsources:\n  food: %g\n  survival: 1.0\n\n", ep, r, r, r-1)
+	}
+	os.WriteFile(path, []byte("my run\n"+block(1, 2)), 0o644)
+	c := startFollow(t, path, FollowOptions{})
+	c.settle(t, path)
+	c.mu.Lock()
+	if len(c.rewards) != 0 {
+		t.Errorf("the open episode was delivered: %v", c.rewards)
+	}
+	c.mu.Unlock()
+	appendFile(t, path, block(2, 3)+"Ep 3 | SUCC")
+	c.waitFor(t, "episodes 1 and 2", func(c *collector) bool { return equalFloats(c.rewards, []float64{2, 3}) })
+	appendFile(t, path, "ESS | reward=4\nsources:\n  food: 3\n")
+	c.settle(t, path)
+	appendFile(t, path, block(4, 5))
+	c.waitFor(t, "episode 3", func(c *collector) bool { return equalFloats(c.rewards, []float64{2, 3, 4}) })
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -168,7 +168,7 @@ func detect(head []byte, name string) (*Format, error) {
 			return f, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: %w: no known format matches its first bytes (use --format; known: %s)",
+	return nil, fmt.Errorf("%s: %w: no known format matches its first bytes (use --input-format; known: %s)",
 		name, ErrNotARun, formatNames())
 }
 

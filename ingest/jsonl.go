@@ -562,28 +562,52 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 	if workers > 8 {
 		workers = 8
 	}
-	jobs := make(chan *jsonlChunk, workers)
-	results := make(chan *jsonlBatch, workers)
 	var readErr error
 	var truncLine int
-
-	go func() {
-		defer close(jobs)
-		readErr, truncLine = splitLines(r, jobs)
-	}()
-	var wg sync.WaitGroup
 	var mu sync.Mutex // guards the shared key mapper (only touched on new keys)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var scratch []byte
-			for c := range jobs {
-				results <- parseChunk(c, name, rewardspy, km, &mu, &scratch)
-			}
-		}()
+	var results chan *jsonlBatch
+
+	// An input smaller than one chunk is parsed right here: no goroutines,
+	// and deterministic (which the fuzzer needs).
+	head, herr := io.ReadAll(io.LimitReader(r, jsonlChunkSize))
+	if herr != nil && !errors.Is(herr, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("%s: %w", name, herr)
 	}
-	go func() { wg.Wait(); close(results) }()
+	if len(head) < jsonlChunkSize || herr != nil {
+		var rest io.Reader = bytes.NewReader(head)
+		if herr != nil {
+			rest = io.MultiReader(rest, errorReader{herr})
+		}
+		jobs := make(chan *jsonlChunk, 4)
+		readErr, truncLine = splitLines(rest, jobs)
+		close(jobs)
+		results = make(chan *jsonlBatch, 4)
+		var scratch []byte
+		for c := range jobs {
+			results <- parseChunk(c, name, rewardspy, km, &mu, &scratch)
+		}
+		close(results)
+	} else {
+		r = io.MultiReader(bytes.NewReader(head), r)
+		jobs := make(chan *jsonlChunk, workers)
+		results = make(chan *jsonlBatch, workers)
+		go func() {
+			defer close(jobs)
+			readErr, truncLine = splitLines(r, jobs)
+		}()
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var scratch []byte
+				for c := range jobs {
+					results <- parseChunk(c, name, rewardspy, km, &mu, &scratch)
+				}
+			}()
+		}
+		go func() { wg.Wait(); close(results) }()
+	}
 
 	var batches []*jsonlBatch
 	var run *Run
@@ -694,7 +718,11 @@ func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int)
 	for {
 		bp := jsonlBufPool.Get().(*[]byte)
 		buf := append((*bp)[:0], carry...)
-		for len(buf) < jsonlChunkSize {
+		want := jsonlChunkSize
+		if len(buf) >= want { // one line longer than a chunk: read on
+			want = len(buf) + jsonlChunkSize
+		}
+		for len(buf) < want {
 			if cap(buf)-len(buf) < 32<<10 {
 				buf = append(buf, make([]byte, 64<<10)...)[:len(buf)]
 			}
@@ -1605,3 +1633,9 @@ func putStrings(c []string) {
 		stringPool.Put(&c)
 	}
 }
+
+// errorReader returns err on every Read (a truncated stream's error after
+// the bytes that were read).
+type errorReader struct{ err error }
+
+func (e errorReader) Read([]byte) (int, error) { return 0, e.err }

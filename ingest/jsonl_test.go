@@ -439,3 +439,13 @@ func TestNumberParsingExact(t *testing.T) {
 		}
 	}
 }
+
+func TestLongLine(t *testing.T) {
+	long := `{"scalar_reward":1.0,"extra":"` + strings.Repeat("x", 5<<20) + `"}`
+	text := `{"scalar_reward":0.5}` + "\n" + long + "\n" + `{"scalar_reward":2.0}` + "\n"
+	run := readString(t, text, "long.jsonl", ingest.Options{})
+	r, _ := run.Column("reward")
+	if run.Len() != 3 || r[1] != 1.0 || r[2] != 2.0 || run.Skipped != 0 {
+		t.Fatalf("rows %d reward %v issues %v", run.Len(), r, run.Issues)
+	}
+}

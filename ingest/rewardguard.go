@@ -176,7 +176,6 @@ func parseRGNumber(s string) (float64, error) {
 
 // rgBuilder accumulates columns row by row.
 type rgBuilder struct {
-	n    int
 	num  map[string][]float64
 	str  map[string][]string
 	keys []string

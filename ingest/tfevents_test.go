@@ -330,3 +330,28 @@ func FuzzTFEvents(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkTFEventsRead(b *testing.B) {
+	n := 100_000
+	run := NewRun(n)
+	steps := make([]float64, n)
+	r := make([]float64, n)
+	l := make([]float64, n)
+	for i := range steps {
+		steps[i], r[i], l[i] = float64(i), math.Sin(float64(i)), float64(100+i%50)
+	}
+	run.SetColumn("step", steps)
+	run.SetColumn("reward", r)
+	run.SetColumn("length", l)
+	var buf bytes.Buffer
+	if err := WriteTFEvents(&buf, run); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(buf.Bytes()), "ev", Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

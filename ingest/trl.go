@@ -62,6 +62,7 @@ type trainerTable struct {
 	order  []string
 	byStep map[float64]int
 	issues issueList
+	canon  map[string]map[string]string // verl key set -> columns
 }
 
 func newTrainerTable(name string, opt Options) *trainerTable {

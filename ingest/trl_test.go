@@ -1,7 +1,9 @@
 package ingest_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -183,4 +185,31 @@ func h4CheckRun(t *testing.T, run *ingest.Run) {
 			t.Fatalf("string column %q has %d rows, run %d", c, len(v), run.Len())
 		}
 	}
+}
+
+// Read a TRL trainer_state.json (any file name: the format is detected from
+// the content), then write its numeric columns as a TensorBoard event file.
+func ExampleWriteTFEvents() {
+	state := `{"global_step": 2, "log_history": [
+	  {"step": 1, "reward": 0.25, "completions/mean_length": 120, "frac_reward_zero_std": 0.5},
+	  {"step": 2, "reward": 0.5, "completions/mean_length": 130, "frac_reward_zero_std": 0.25},
+	  {"step": 2, "eval_loss": 1.5}]}`
+	run, err := ingest.Read(strings.NewReader(state), "trainer_state.json", ingest.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(run.Format, run.Grain, run.Len(), run.Columns())
+
+	var events bytes.Buffer
+	if err := ingest.WriteTFEvents(&events, run); err != nil {
+		fmt.Println(err)
+		return
+	}
+	back, _ := ingest.Read(&events, "run.tfevents", ingest.Options{})
+	reward, _ := back.Column("reward")
+	fmt.Println(back.Format, reward)
+	// Output:
+	// trl step 2 [step reward length zero_std_frac eval.loss]
+	// tfevents [0.25 0.5]
 }

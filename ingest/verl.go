@@ -303,12 +303,27 @@ func verlLine(t *trainerTable, line []byte, lineNo int, last bool, sawStep *bool
 		return nil
 	}
 	*sawStep = true
-	cols := verlCanonical(keys)
+	cols := t.canonical(keys)
 	row := t.row(step)
 	for _, p := range pairs {
 		t.set(row, cols[p.k], p.v)
 	}
 	return nil
+}
+
+// canonical is verlCanonical memoised by key set: a console log repeats
+// the same keys on every step line.
+func (t *trainerTable) canonical(keys []string) map[string]string {
+	sig := strings.Join(keys, "\x00")
+	if m, ok := t.canon[sig]; ok {
+		return m
+	}
+	m := verlCanonical(keys)
+	if t.canon == nil || len(t.canon) >= 256 {
+		t.canon = map[string]map[string]string{}
+	}
+	t.canon[sig] = m
+	return m
 }
 
 func clip(s string, n int) string {

@@ -26,7 +26,7 @@ func ShowFigure(f *Figure) error {
 	if err != nil {
 		return err
 	}
-	gonbui.DisplayPng(b)
+	displayPNG(b)
 	return nil
 }
 
@@ -51,26 +51,26 @@ func ShowFigureSVG(f *Figure) error {
 	if i := strings.Index(s, "<svg"); i > 0 {
 		s = s[i:]
 	}
-	gonbui.DisplayHtml(`<div style="max-width:960px">` + s + `</div>`)
+	displayHTML(`<div style="max-width:960px">` + s + `</div>`)
 	return nil
 }
 
 // ShowAudit displays an audit in the cell: the verdict with its reasons,
 // the findings table and the diagnosis (FindingsHTML).
 func ShowAudit(rep *analysis.Report) {
-	gonbui.DisplayHtml(FindingsHTML(rep))
+	displayHTML(FindingsHTML(rep))
 }
 
 // ShowReport displays a whole report in the cell: per run the verdict and
 // findings, the balance table, then every figure.
 func ShowReport(r *Report) error {
 	for _, rr := range r.Runs {
-		gonbui.DisplayHtml("<h3>" + template.HTMLEscapeString(rr.Name) + "</h3>")
+		displayHTML("<h3>" + template.HTMLEscapeString(rr.Name) + "</h3>")
 		if rr.Audit != nil {
 			ShowAudit(rr.Audit)
 		}
 		if rr.Balance != nil {
-			gonbui.DisplayHtml(BalanceHTML(rr.Balance))
+			displayHTML(BalanceHTML(rr.Balance))
 		}
 		if err := ShowFigures(rr.Figures...); err != nil {
 			return err
@@ -82,13 +82,13 @@ func ShowReport(r *Report) error {
 // ShowDataFrame displays the first n rows (all when n <= 0) of a gota
 // DataFrame as an HTML table (DataFrameHTML).
 func ShowDataFrame(df dataframe.DataFrame, n int) {
-	gonbui.DisplayHtml(DataFrameHTML(df, n))
+	displayHTML(DataFrameHTML(df, n))
 }
 
 // ShowRun displays the first n rows of a run as a table, with its source,
 // format, grain and size above it.
 func ShowRun(run *ingest.Run, n int) {
-	gonbui.DisplayHtml(fmt.Sprintf("<p><b>%s</b>: %s, grain %s, %d records, %d skipped</p>",
+	displayHTML(fmt.Sprintf("<p><b>%s</b>: %s, grain %s, %d records, %d skipped</p>",
 		template.HTMLEscapeString(run.Source), template.HTMLEscapeString(run.Format),
 		template.HTMLEscapeString(string(run.Grain)), run.Len(), run.Skipped) + DataFrameHTML(Frame(run), n))
 }
@@ -164,7 +164,7 @@ func FindingsHTML(rep *analysis.Report) string {
 	fmt.Fprintf(&b, `<div style="border-left:6px solid %s;padding:6px 12px;margin:4px 0"><b style="font-size:17px">Verdict: %s</b> <span>(%d records, window %d)</span>`,
 		hexColor(col), template.HTMLEscapeString(strings.ToUpper(rep.Verdict)), rep.Records, rep.Window)
 	if rep.Diagnosis != "" {
-		b.WriteString("<div>" + template.HTMLEscapeString(rep.Diagnosis) + "</div>")
+		b.WriteString(`<div style="white-space:pre-line">` + template.HTMLEscapeString(rep.Diagnosis) + "</div>")
 	}
 	b.WriteString("</div>")
 	b.WriteString(`<table style="border-collapse:collapse;font-size:13px"><tr><th style="text-align:left;padding:2px 8px">detector</th><th style="text-align:left;padding:2px 8px">status</th><th style="text-align:left;padding:2px 8px">message</th><th style="text-align:left;padding:2px 8px">where</th></tr>`)
@@ -206,4 +206,17 @@ func BalanceHTML(v *BalanceView) string {
 func hexColor(c interface{ RGBA() (r, g, b, a uint32) }) string {
 	r, g, bl, _ := c.RGBA()
 	return fmt.Sprintf("#%02x%02x%02x", r>>8, g>>8, bl>>8)
+}
+
+// displayHTML and displayPNG send one output and wait until GoNB has taken
+// it (gonbui.Sync): otherwise a cell's program can exit before its last
+// output is forwarded, and the output is lost.
+func displayHTML(html string) {
+	gonbui.DisplayHtml(html)
+	gonbui.Sync()
+}
+
+func displayPNG(b []byte) {
+	gonbui.DisplayPng(b)
+	gonbui.Sync()
 }

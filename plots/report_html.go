@@ -28,7 +28,7 @@ section.run { border-top: 3px solid var(--line); padding-top: 14px; min-width: 0
 .v-healthy { border-left-color: var(--ok); background: #e2f4ee; }
 .v-collecting { border-left-color: var(--grey); }
 td.v-hacking, td.v-warning, td.v-healthy, td.v-collecting { border-left-width: 0; font-weight: bold; }
-.diagnosis { margin: 0 0 8px; }
+.diagnosis { margin: 0 0 8px; white-space: pre-line; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 14px; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 10px 5px 0; text-align: left; vertical-align: top; }
 th { font-weight: bold; color: #333; }

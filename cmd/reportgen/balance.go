@@ -79,15 +79,17 @@ func runBalance(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return inputError(stderr, err)
 	}
+	var res *analysis.BalanceResult
 	if exp == nil {
-		if exp, err = observedAsExpected(run, window, stderr); err != nil {
-			return inputError(stderr, fmt.Errorf("%s: %w", pos[0], err))
-		}
+		res, err = balanceObserved(run, tol, window, stderr)
+	} else {
+		res, err = analysis.Balance(run, exp, analysis.BalanceOptions{Tolerance: tol, HasTolerance: true, Window: window})
 	}
-	res, err := analysis.Balance(run, exp, analysis.BalanceOptions{Tolerance: tol, HasTolerance: true, Window: window})
 	if err != nil {
 		if errors.Is(err, analysis.ErrNoComponents) {
 			err = noComponentsError(pos[0], run)
+		} else {
+			err = fmt.Errorf("%s: %w", pos[0], err)
 		}
 		return inputError(stderr, err)
 	}
@@ -116,13 +118,21 @@ func runBalance(args []string, stdout, stderr io.Writer) int {
 
 // noComponentsError explains what balance and align need.
 func noComponentsError(path string, run *ingest.Run) error {
-	return fmt.Errorf("%s: %w: balance needs per-component rewards (component.<name> columns: rewardspy \"components\", TRL rewards/<f>, rewardguard sources:); this %s run has only %s",
-		path, analysis.ErrNoComponents, run.Format, strings.Join(run.Columns(), ", "))
+	cols := run.Columns()
+	if len(cols) > 8 {
+		cols = append(cols[:8:8], fmt.Sprintf("... (%d columns)", len(run.Columns())))
+	}
+	have := strings.Join(cols, ", ")
+	if have == "" {
+		have = "no columns"
+	}
+	return fmt.Errorf("%s: %w: this needs per-component rewards (component.<name> columns: rewardspy \"components\", TRL rewards/<f>, rewardguard sources:); this %s run has %s",
+		path, analysis.ErrNoComponents, run.Format, have)
 }
 
-// observedAsExpected uses the run's own magnitude shares as the expected
-// split, and says so on stderr.
-func observedAsExpected(run *ingest.Run, window int, stderr io.Writer) (map[string]float64, error) {
+// balanceObserved grades the run against its own magnitude shares (so
+// every component reads ok), and says so on stderr.
+func balanceObserved(run *ingest.Run, tol float64, window int, stderr io.Writer) (*analysis.BalanceResult, error) {
 	var comps []string
 	for _, c := range run.Components() {
 		if c != ingest.TotalComponent {
@@ -130,9 +140,10 @@ func observedAsExpected(run *ingest.Run, window int, stderr io.Writer) (map[stri
 		}
 	}
 	if len(comps) == 0 {
-		return nil, fmt.Errorf("%w: balance needs per-component rewards (component.<name> columns)", analysis.ErrNoComponents)
+		return nil, analysis.ErrNoComponents
 	}
-	shares := analysis.ObservedShares(run.Last(window), comps)
+	w := run.Last(window)
+	shares := analysis.ObservedShares(w, comps)
 	sum := 0.0
 	var parts, even []string
 	for _, c := range balanceKeys(shares) {
@@ -145,7 +156,11 @@ func observedAsExpected(run *ingest.Run, window int, stderr io.Writer) (map[stri
 	}
 	fmt.Fprintf(stderr, "reportgen balance: no --expected given, so the observed shares are used as expected (%s) and every component reads ok.\n"+
 		"  Pass the split you intended to find imbalance, e.g. --expected %s for an even one.\n", strings.Join(parts, ","), strings.Join(even, ","))
-	return shares, nil
+	exp := make(map[string]float64, len(shares))
+	for c, v := range shares {
+		exp[c] = v
+	}
+	return analysis.AnalyzeShares(shares, exp, tol, w.Len()), nil
 }
 
 func balanceKeys[V any](m map[string]V) []string {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +35,9 @@ Line formats (rewardspy/generic JSONL, verl logs, CSV, SB3 monitor.csv,
 rewardguard logs) are read incrementally; Parquet, TensorBoard files,
 trainer_state.json and .gz files are re-read whole when they change.
 
-Keys: q quit, p pause/resume the display, e export the run as CSV (to
---export). When stdout is not a terminal it prints a plain summary and
+Keys: q quit, p pause/resume the display (records keep being read), e
+export: re-reads the file and writes every record (the last N with --last)
+as goodhart CSV to --export, atomically. When stdout is not a terminal it prints a plain summary and
 exits with audit's exit code (0 clean, 1 flagged, 2 bad input). NO_COLOR
 turns colour off.`
 
@@ -249,13 +251,14 @@ type showState struct {
 
 	// Batch detectors (divergence, truncation, group, ...) run over the
 	// last keepRows rows at most every batchPeriod (batchEvery < 0: never).
-	recentRuns []*ingest.Run
-	recentRows int
-	batchEvery time.Duration
-	batchAt    time.Time
-	batchDirty bool
-	batchRes   []analysis.NamedResult
-	batchBase  int // record number before the first recent row
+	recentRuns  []*ingest.Run
+	recentRows  int
+	batchEvery  time.Duration
+	batchAt     time.Time
+	batchDirty  bool
+	batchRes    []analysis.NamedResult
+	batchAlerts []analysis.Alert // of the last batch run, steps of the whole file
+	batchBase   int              // records dropped from the recent rows
 }
 
 func newShowModel(path string, cfg analysis.Config, last int, weights map[string]float64) *showModel {
@@ -509,11 +512,16 @@ func (m *showModel) runBatch(now bool) {
 	if m.last > 0 && run.Len() > m.last+m.batchBase {
 		run = run.Last(m.last)
 	}
-	m.batchRes = m.batchRes[:0]
+	base := m.counted - run.Len() // records before the recent rows
+	m.batchRes, m.batchAlerts = m.batchRes[:0], m.batchAlerts[:0]
 	for _, d := range batchDetectors(m.cfg) {
 		if d.Applies(run, m.cfg) {
-			res, _ := d.Detect(run, m.cfg)
+			res, alerts := d.Detect(run, m.cfg)
 			m.batchRes = append(m.batchRes, analysis.NamedResult{Name: d.Name(), Result: res})
+			for _, a := range alerts {
+				a.Step += max(base, 0)
+				m.batchAlerts = append(m.batchAlerts, a)
+			}
 		}
 	}
 	m.repDirty = true
@@ -830,10 +838,21 @@ func (m *showModel) view() *showView {
 		}
 		v.Components = append(v.Components, cv)
 	}
-	v.Alerts = ringNewest(m.alerts, m.alertN, keepAlerts)
-	v.TotalAlerts = m.alertN
+	v.Alerts = mergeAlerts(ringNewest(m.alerts, m.alertN, keepAlerts), m.batchAlerts)
+	v.TotalAlerts = m.alertN + len(m.batchAlerts)
 	v.Recent = ringNewest(m.recent, m.recentN, keepRecords)
 	return v
+}
+
+// mergeAlerts merges the batch detectors' alerts into the streaming ones
+// (newest first), keeping at most keepAlerts.
+func mergeAlerts(stream, batch []analysis.Alert) []analysis.Alert {
+	if len(batch) == 0 {
+		return stream
+	}
+	out := append(append([]analysis.Alert(nil), stream...), batch...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Step > out[j].Step })
+	return out[:min(len(out), keepAlerts)]
 }
 
 // withBatchFindings adds the actionable batch detectors' messages to the

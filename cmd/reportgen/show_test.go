@@ -316,6 +316,37 @@ func TestShowUsageErrors(t *testing.T) {
 	}
 }
 
+// lockedSim serialises the simulated screen's Show (which writes the
+// cells GetContents returns) with the test reading them.
+type lockedSim struct {
+	tcell.SimulationScreen
+	mu *sync.Mutex
+}
+
+func (l lockedSim) Show() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.SimulationScreen.Show()
+}
+
+func (l lockedSim) Sync() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.SimulationScreen.Sync()
+}
+
+func (l lockedSim) GetContents() ([]tcell.SimCell, int, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cells, w, h := l.SimulationScreen.GetContents()
+	out := make([]tcell.SimCell, len(cells))
+	for i, c := range cells {
+		c.Runes = append([]rune(nil), c.Runes...)
+		out[i] = c
+	}
+	return out, w, h
+}
+
 // screenText renders the screen's cells as lines of text.
 func screenText(s tcell.SimulationScreen) string {
 	cells, w, h := s.GetContents()
@@ -380,7 +411,7 @@ func TestShowLoopKeys(t *testing.T) {
 	path := filepath.Join(dir, "run.jsonl")
 	os.WriteFile(path, src, 0o644)
 	o := &showOptions{path: path, interval: 10 * time.Millisecond, export: filepath.Join(dir, "out.csv")}
-	s := newSimScreen(t, 80, 24)
+	s := lockedSim{newSimScreen(t, 80, 24), &sync.Mutex{}}
 	done := make(chan int, 1)
 	go func() {
 		code, err := showLoop(s, o)
