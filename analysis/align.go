@@ -650,19 +650,35 @@ func (a *Aligner) drift(step int, score float64) float64 {
 	return driftSlope(a.scores)
 }
 
-// driftSlope is the least-squares slope sum((x-x̄)(y-ȳ)) / sum((x-x̄)²); 0 for
-// fewer than 2 points.
+// driftSlope is the least-squares slope sum((x-x̄)(y-ȳ)) / sum((x-x̄)²) of
+// score against step; 0 for fewer than 2 points or equal steps. Steps after
+// the baseline are consecutive, so x̄ = (first+last)/2 and the denominator
+// n(n²-1)/12 are exact; other spacings are summed.
 func driftSlope(p []scorePoint) float64 {
-	if len(p) < 2 {
+	n := len(p)
+	if n < 2 {
 		return 0
 	}
-	var sx, sy float64
+	var sy float64
 	for _, q := range p {
-		sx += float64(q.Step)
 		sy += q.Score
 	}
-	n := float64(len(p))
-	mx, my := sx/n, sy/n
+	my := sy / float64(n)
+	first, last := p[0].Step, p[n-1].Step
+	if last-first == n-1 {
+		mx := float64(first+last) / 2
+		var num float64
+		for _, q := range p {
+			num += (float64(q.Step) - mx) * (q.Score - my)
+		}
+		fn := float64(n)
+		return num / (fn * (fn*fn - 1) / 12)
+	}
+	var sx float64
+	for _, q := range p {
+		sx += float64(q.Step)
+	}
+	mx := sx / float64(n)
 	var num, den float64
 	for _, q := range p {
 		dx := float64(q.Step) - mx

@@ -113,6 +113,15 @@ func TestAlignDrift(t *testing.T) {
 		t.Errorf("slope = %v, want -0.1", got)
 	}
 
+	// Uneven steps take the summed path.
+	uneven := []scorePoint{{1, 3}, {2, 5}, {4, 9}, {8, 17}}
+	if got := driftSlope(uneven); got != 2 {
+		t.Errorf("uneven slope = %v, want 2", got)
+	}
+	if got := driftSlope([]scorePoint{{5, 1}, {5, 2}}); got != 0 {
+		t.Errorf("equal steps: slope %v, want 0", got)
+	}
+
 	// Drift is 0 until DriftWindow snapshots exist, then the fitted slope.
 	a := mustAligner(t, map[string]float64{"a": 1, "b": 1}, AlignOptions{Window: 1, BaselineSteps: 1, DriftWindow: 4, NoAutoCorrect: true})
 	mustStep(t, a, map[string]float64{"a": 1, "b": 1})

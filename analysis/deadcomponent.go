@@ -69,7 +69,11 @@ type deadFinding struct {
 	meanAbsOn float64 // mean |v| before the dead stretch
 }
 
-func (deadComponentDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
+func (d deadComponentDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
+	return tidy(d.detect(run, cfg))
+}
+
+func (deadComponentDetector) detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 	type series struct {
 		name  string
 		rows  []int

@@ -1,6 +1,8 @@
 package analysis_test
 
 import (
+	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/goodhart-rl/goodhart/analysis"
@@ -102,5 +104,39 @@ func TestDeadComponentShortRun(t *testing.T) {
 	run = h4Run(ingest.GrainStep, map[string][]float64{"reward": {0.2, 0.2}, "component.think": {0, 0}})
 	if res, _ := d.Detect(run, analysis.Config{}); res.Status != analysis.StatusInsufficient {
 		t.Errorf("2 values: %s", res.Status)
+	}
+}
+
+// Odd runs never panic any batch detector, whether or not it applies, and
+// give a status from the fixed set.
+func TestBatchDetectorsOddRuns(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	runs := map[string]*ingest.Run{
+		"empty":     ingest.NewRun(0),
+		"one row":   h4Run(ingest.GrainStep, map[string][]float64{"reward": {1}, "length": {1}, "clip_ratio": {1}, "zero_std_frac": {1}, "component.a": {0}, "eval.acc": {1}}),
+		"all NaN":   h4Run(ingest.GrainStep, map[string][]float64{"reward": h4Seq(50, func(int) float64 { return nan }), "length": h4Seq(50, func(int) float64 { return nan }), "clip_ratio": h4Seq(50, func(int) float64 { return nan }), "eval.acc": h4Seq(50, func(int) float64 { return nan })}),
+		"infinite":  h4Run(ingest.GrainSample, map[string][]float64{"reward": h4Seq(200, func(i int) float64 { return []float64{inf, -inf, 1}[i%3] }), "length": h4Seq(200, func(i int) float64 { return float64(i) }), "group": h4Seq(200, func(i int) float64 { return float64(i / 4) })}),
+		"constant":  h4Run(ingest.GrainStep, map[string][]float64{"step": h4Seq(50, func(int) float64 { return 7 }), "reward": h4Seq(50, func(int) float64 { return 1 }), "length": h4Seq(50, func(int) float64 { return 1 }), "eval.loss": h4Seq(50, func(int) float64 { return 1 }), "component.a": h4Seq(50, func(int) float64 { return 1 })}),
+		"no reward": h4Run(ingest.GrainStep, map[string][]float64{"length": h4Seq(50, func(i int) float64 { return float64(i) }), "eval.acc": h4Seq(50, func(i int) float64 { return float64(i) })}),
+	}
+	valid := map[analysis.Status]bool{analysis.StatusOK: true, analysis.StatusWarning: true, analysis.StatusAlert: true,
+		analysis.StatusInsufficient: true, analysis.StatusNotApplicable: true}
+	for name, run := range runs {
+		for _, det := range []string{analysis.DetGroup, analysis.DetDivergence, analysis.DetLengthCoupling, analysis.DetTruncation, analysis.DetDeadComponent} {
+			d := h4Detector(t, det)
+			d.Applies(run, analysis.Config{})
+			res, alerts := d.Detect(run, analysis.Config{})
+			if !valid[res.Status] {
+				t.Errorf("%s/%s: status %q", name, det, res.Status)
+			}
+			if _, err := json.Marshal(res.Evidence); err != nil {
+				t.Errorf("%s/%s: evidence does not marshal: %v", name, det, err)
+			}
+			for _, a := range alerts {
+				if !a.Status.Actionable() || a.Detector != det {
+					t.Errorf("%s/%s: alert %+v", name, det, a)
+				}
+			}
+		}
 	}
 }

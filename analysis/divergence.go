@@ -112,7 +112,11 @@ type divEval struct {
 	res    Result
 }
 
-func (divergenceDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
+func (d divergenceDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
+	return tidy(d.detect(run, cfg))
+}
+
+func (divergenceDetector) detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 	_, rSteps, rVals := finiteSeries(run, ingest.ColReward)
 	if !sort.Float64sAreSorted(rSteps) {
 		ord := make([]int, len(rSteps))

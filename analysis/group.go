@@ -59,6 +59,10 @@ type groupUnit struct {
 }
 
 func (d groupDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
+	return tidy(d.detect(run, cfg))
+}
+
+func (d groupDetector) detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 	units, fromSteps := groupUnits(run)
 	rc := newRecordCounter(run)
 	steps := run.Steps()

@@ -17,6 +17,7 @@ const (
 	lcMinSampleRows = 60  // sample/call grain: rows with reward and length
 	lcMinBinCount   = 5   // per bin and third
 	lcBins          = 5   // length quintiles
+	lcMinBins       = 3   // bins with both thirds needed for the within-bin rule
 	lcGain          = 0.1 // reward and length must each rise by >= 10% of their scale
 	lcWarnShare     = 0.5 // WARNING when length explains >= 50% of the gain
 	lcAlertShare    = 0.8 // ALERT at >= 80%
@@ -43,7 +44,15 @@ const (
 // (Welch t > t_{0.975}, D >= 0.1·scale_r); bins = length quintiles over
 // both thirds; within = Σ w_b (late_b - early_b) / Σ w_b over bins with
 // >= 5 rows in each third, w_b = n_e n_l / (n_e + n_l); share = 1 -
-// within/D; the late length mean must exceed the early one by >= 10%.
+// within/D; the late length mean must exceed the early one by >= 10%. When
+// fewer than 3 bins hold both thirds (lengths moved so far that early and
+// late answers do not overlap), the step-grain regression rule is used with
+// the record order as time.
+//
+// Only growing length counts. Shorter answers that score higher are left to
+// the length drift detector: prompt difficulty alone makes hard prompts
+// both longer and lower-scoring, so "shorter pays" cannot be told apart
+// from learning in logs like these.
 //
 // share >= 0.8: ALERT (HIGH); >= 0.5: WARNING (MEDIUM); else OK. The alert's
 // run_step is where length first reached half of its rise. Episode grain is
@@ -66,8 +75,11 @@ func (lengthCouplingDetector) Applies(run *ingest.Run, cfg Config) bool {
 
 // lcRows returns the rows, steps, rewards and lengths where both are finite.
 func lcRows(run *ingest.Run) (rows []int, t, r, l []float64) {
-	rw, _ := run.Column(ingest.ColReward)
-	ln, _ := run.Column(ingest.ColLength)
+	rw, okR := run.Column(ingest.ColReward)
+	ln, okL := run.Column(ingest.ColLength)
+	if !okR || !okL {
+		return nil, nil, nil, nil
+	}
 	steps := run.Steps()
 	for i := range rw {
 		if math.IsNaN(rw[i]) || math.IsInf(rw[i], 0) || math.IsNaN(ln[i]) || math.IsInf(ln[i], 0) {
@@ -82,6 +94,10 @@ func lcRows(run *ingest.Run) (rows []int, t, r, l []float64) {
 }
 
 func (d lengthCouplingDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
+	return tidy(d.detect(run, cfg))
+}
+
+func (d lengthCouplingDetector) detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 	if run.Grain == ingest.GrainStep {
 		return d.steps(run)
 	}
@@ -126,10 +142,16 @@ func (lengthCouplingDetector) steps(run *ingest.Run) (Result, []Alert) {
 		return Result{Status: StatusInsufficient, Severity: SeverityLow,
 			Message: fmt.Sprintf("Need %d logged steps with reward and length, have %d.", lcMinStepRows, n)}, nil
 	}
-	span := t[n-1] - t[0]
-	if span <= 0 {
+	if t[n-1] <= t[0] {
 		return Result{Status: StatusInsufficient, Severity: SeverityLow, Message: "Steps do not increase."}, nil
 	}
+	return lcRegress(run, rows, t, r, l, "")
+}
+
+// lcRegress is the regression rule (see the type's doc) over time t.
+func lcRegress(run *ingest.Run, rows []int, t, r, l []float64, note string) (Result, []Alert) {
+	n := len(rows)
+	span := t[n-1] - t[0]
 	fr, fl, frl := fitOLS(t, r), fitOLS(t, l), fitOLS(l, r)
 	dr := fr.Beta * span
 	dl := fl.Beta * span
@@ -142,14 +164,20 @@ func (lengthCouplingDetector) steps(run *ingest.Run) (Result, []Alert) {
 	}
 	pb, pt := partialSlope(r, l, t)
 	rc := newRecordCounter(run)
-	ev := &Evidence{FromStep: t[0], ToStep: t[n-1], FromRecord: rc.at(rows[0]), ToRecord: rc.at(rows[n-1]),
+	steps := run.Steps()
+	ev := &Evidence{FromStep: steps[rows[0]], ToStep: steps[rows[n-1]], FromRecord: rc.at(rows[0]), ToRecord: rc.at(rows[n-1]),
 		Numbers: map[string]float64{"share": share, "reward_gain": dr, "length_gain": dl,
 			"reward_per_token": frl.Beta, "partial_slope": pb, "partial_t": pt,
 			"reward_t": fr.T(), "length_t": fl.T()}}
 	coupled := rRising && lRising && pt > tCrit(n-3)
+	if rRising && lRising && !coupled && share >= lcWarnShare {
+		ev.Reason = fmt.Sprintf("Reward and length rose together (steps %s-%s); length may explain up to %s of the gain, but it moves too closely with training progress to tell them apart (partial t = %.1f).",
+			fmtNum(ev.FromStep), fmtNum(ev.ToStep), PyPercent(math.Min(share, 9.99), 0), pt)
+		return Result{Status: StatusOK, Message: "Reward and length rose together; length's share cannot be separated from training progress.", Evidence: ev}, nil
+	}
 	return lcVerdict(run, rc, ev, coupled, share, rows, l, dl,
-		fmt.Sprintf("Over steps %s-%s the reward rose by %s and mean length by %s tokens; a reward-on-length fit predicts %s of that gain, and length still predicts reward with training progress held fixed (t = %.1f).",
-			fmtNum(t[0]), fmtNum(t[n-1]), fmtNum(dr), fmtNum(dl), PyPercent(math.Max(share, 0), 0), pt))
+		fmt.Sprintf("Over steps %s-%s the reward rose by %s and mean length by %s tokens; a reward-on-length fit predicts %s of that gain, and length still predicts reward with training progress held fixed (t = %.1f)%s.",
+			fmtNum(ev.FromStep), fmtNum(ev.ToStep), fmtNum(dr), fmtNum(dl), PyPercent(math.Max(share, 0), 0), pt, note))
 }
 
 func (lengthCouplingDetector) samples(run *ingest.Run) (Result, []Alert) {
@@ -206,15 +234,19 @@ func (lengthCouplingDetector) samples(run *ingest.Run) (Result, []Alert) {
 		wsum += w
 		used++
 	}
+	if used < lcMinBins {
+		// Early and late lengths barely overlap, so bins cannot hold length
+		// fixed: judge by the regression rule over record order instead.
+		idx := make([]float64, n)
+		for i, row := range rows {
+			idx[i] = float64(row)
+		}
+		return lcRegress(run, rows, idx, r, l, " (early and late answers share too few lengths to compare within bins)")
+	}
 	share := 0.0
 	if wsum > 0 && D > 0 {
 		within /= wsum
 		share = 1 - within/D
-	} else if D > 0 && lRising {
-		// Early and late lengths do not overlap: every bin lacks one third,
-		// so the whole gain sits where only the late (longer) answers are.
-		share = 1
-		within = math.NaN()
 	}
 	rc := newRecordCounter(run)
 	ev := &Evidence{FromStep: t[0], ToStep: t[n-1], FromRecord: rc.at(rows[0]), ToRecord: rc.at(rows[n-1]),
@@ -240,7 +272,7 @@ func sampleVar(xs []float64) float64 {
 func lcVerdict(run *ingest.Run, rc recordCounter, ev *Evidence, coupled bool, share float64,
 	rows []int, l []float64, dl float64, reason string) (Result, []Alert) {
 	if !coupled || share < lcWarnShare {
-		ev.Reason = fmt.Sprintf("Length explains %s of the reward gain (or reward and length did not both rise).", PyPercent(math.Max(share, 0), 0))
+		ev.Reason = "Reward and response length did not both rise, or length does not predict the reward."
 		return Result{Status: StatusOK, Message: "Reward gain does not ride on response length.", Evidence: ev}, nil
 	}
 	ev.Reason = reason

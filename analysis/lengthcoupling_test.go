@@ -1,6 +1,7 @@
 package analysis_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/goodhart-rl/goodhart/analysis"
@@ -89,5 +90,33 @@ func TestLengthCouplingSkipsEpisodes(t *testing.T) {
 	run := h4Run(ingest.GrainEpisode, map[string][]float64{"reward": {1, 2}, "length": {1, 2}})
 	if d.Applies(run, analysis.Config{}) {
 		t.Error("episode return grows with episode length by construction; must not apply")
+	}
+}
+
+// Lengths that move so far that early and late answers never share a
+// length bin fall back to the regression rule over record order.
+func TestLengthCouplingNoOverlap(t *testing.T) {
+	d := h4Detector(t, analysis.DetLengthCoupling)
+	n := 600
+	length := func(i int) float64 { return 100 + 3*float64(i) + 30*h4Noise(i) }
+	run := h4Run(ingest.GrainCall, map[string][]float64{"length": h4Seq(n, length),
+		"reward": h4Seq(n, func(i int) float64 { return 0.001*length(i) + 0.01*h4Noise(i+3) })})
+	res, alerts := d.Detect(run, analysis.Config{})
+	if res.Status != analysis.StatusAlert || len(alerts) != 1 || !strings.Contains(res.Evidence.Reason, "too few lengths") {
+		t.Fatalf("%s %q %+v", res.Status, res.Message, res.Evidence)
+	}
+}
+
+// Length rising in lockstep with training: the share is reported but not
+// flagged, because length cannot be told apart from progress.
+func TestLengthCouplingInconclusive(t *testing.T) {
+	d := h4Detector(t, analysis.DetLengthCoupling)
+	n := 100
+	length := func(i int) float64 { return 200 + 5*float64(i) + 0.01*h4Noise(i) }
+	run := h4Run(ingest.GrainStep, map[string][]float64{"step": h4Seq(n, func(i int) float64 { return float64(i) }),
+		"length": h4Seq(n, length), "reward": h4Seq(n, func(i int) float64 { return 0.001*length(i) + 0.02*h4Noise(i+11) })})
+	res, alerts := d.Detect(run, analysis.Config{})
+	if res.Status != analysis.StatusOK || len(alerts) != 0 || !strings.Contains(res.Message, "cannot be separated") {
+		t.Fatalf("%s %q %+v", res.Status, res.Message, res.Evidence)
 	}
 }

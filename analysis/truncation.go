@@ -48,7 +48,11 @@ func (truncationDetector) Applies(run *ingest.Run, cfg Config) bool {
 	return ok
 }
 
-func (truncationDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
+func (d truncationDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
+	return tidy(d.detect(run, cfg))
+}
+
+func (truncationDetector) detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 	rows, steps, c := finiteSeries(run, ingest.ColClipRatio)
 	k := min(max(WindowFor(run, cfg).W/2, 3), 50)
 	need := max(truncMinValues, 2*k)

@@ -209,3 +209,24 @@ func fmtNum(x float64) string {
 	}
 	return strconv.FormatFloat(x, 'g', 3, 64)
 }
+
+// tidy drops non-finite numbers from the evidence of res and alerts
+// (encoding/json cannot write NaN or ±Inf; a missing number reads better
+// than a null), and returns them.
+func tidy(res Result, alerts []Alert) (Result, []Alert) {
+	clean := func(e *Evidence) {
+		if e == nil {
+			return
+		}
+		for k, v := range e.Numbers {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				delete(e.Numbers, k)
+			}
+		}
+	}
+	clean(res.Evidence)
+	for i := range alerts {
+		clean(alerts[i].Evidence)
+	}
+	return res, alerts
+}

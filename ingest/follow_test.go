@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -581,4 +582,30 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// TestFollowWaitsForFormat: a console log that starts with start-up noise
+// is waited for until its first metric line tells the format; binary bytes
+// are an error at once.
+func TestFollowWaitsForFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "train.log")
+	os.WriteFile(path, []byte(strings.Repeat("Loading checkpoint shards: 100%| 4/4 [00:03<00:00]\n", 100)), 0o644)
+	c := startFollow(t, path, FollowOptions{})
+	c.waitFor(t, "format notice", func(c *collector) bool {
+		return len(c.notices) > 0 && strings.Contains(c.notices[len(c.notices)-1], "cannot tell the format")
+	})
+	appendFile(t, path, "(TaskRunner pid=1) step:1 - critic/score/mean:0.5 - response_length/mean:100\nstep:2 - critic/score/mean:0.75 - response_length/mean:120\n")
+	c.waitFor(t, "verl records", func(c *collector) bool { return equalFloats(c.rewards, []float64{0.5, 0.75}) })
+	c.mu.Lock()
+	if len(c.issues) != 0 {
+		t.Errorf("noise lines reported as issues: %v", c.issues)
+	}
+	c.mu.Unlock()
+
+	bin := filepath.Join(t.TempDir(), "x.bin")
+	os.WriteFile(bin, []byte("\x00\x01\x02garbage\n"), 0o644)
+	err := Follow(context.Background(), bin, FollowOptions{Interval: time.Millisecond}, func(FollowEvent) error { return nil })
+	if !errors.Is(err, ErrNotARun) {
+		t.Errorf("binary file: %v, want ErrNotARun", err)
+	}
 }

@@ -17,7 +17,10 @@ import (
 // run it returns is consistent and can be written back out. Seeds come from
 // testdata. Run one briefly with e.g.
 //
-//	go test ./ingest -run '^$' -fuzz FuzzJSONL -fuzztime 30s
+//	go test ./ingest -run '^$' -fuzz FuzzJSONL -fuzztime 30s -fuzzminimizetime 5s
+//
+// (-fuzzminimizetime keeps the default 60 s minimisation of each new input
+// from eating a short run.)
 
 func seedFiles(f *testing.F, patterns ...string) {
 	for _, p := range patterns {
@@ -27,8 +30,8 @@ func seedFiles(f *testing.F, patterns ...string) {
 			if err != nil {
 				continue
 			}
-			if len(data) > 4096 {
-				data = data[:4096]
+			if len(data) > 1024 {
+				data = data[:1024]
 			}
 			f.Add(data)
 		}

@@ -3,14 +3,14 @@ package ingest
 import (
 	"bytes"
 	"errors"
-	"io"
-	"runtime"
-	"strings"
-	"sync"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -1182,15 +1182,6 @@ func assembleBatches(batches []*jsonlBatch) *Run {
 		run.Meta = map[string]string{MetaComponentOrder: order}
 	}
 	return run
-}
-
-func allNaN(c []float64) bool {
-	for _, x := range c {
-		if !math.IsNaN(x) {
-			return false
-		}
-	}
-	return true
 }
 
 func fillNaN(c []float64) {

@@ -2,15 +2,14 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"runtime"
 	"strings"
+	"sync"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/file"
@@ -22,10 +21,9 @@ import (
 // integer, float, boolean (0/1) and string columns are read, nulls become
 // missing values, other types are reported once as an issue and skipped.
 //
-// Parquet needs random access (its footer is at the end), and readers get
-// an io.Reader: the input is read into memory first (files are compressed
-// and several times smaller than the JSONL they replace; a gzipped Parquet
-// file is decompressed into memory the same way).
+// Parquet needs random access (its footer is at the end). A plain file is
+// read in place; any other input (a gzipped file, a pipe, an io.Reader) is
+// first read into memory, which is fine for Parquet's compressed size.
 
 func init() {
 	RegisterFormat(&Format{
@@ -42,95 +40,107 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	var src parquet.ReaderAtSeeker
+	if st, err := statFile(opt); err == nil {
+		// A plain file: read it in place.
+		src = io.NewSectionReader(opt.src, opt.srcOff, st-opt.srcOff)
+	} else {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		src = bytes.NewReader(data)
 	}
-	if len(data) < 12 || !bytes.HasPrefix(data, []byte("PAR1")) || !bytes.HasSuffix(data, []byte("PAR1")) {
+	size, _ := src.Seek(0, io.SeekEnd)
+	var magic [4]byte
+	if size < 12 || readAtFull(src, magic[:], 0) != nil || string(magic[:]) != "PAR1" ||
+		readAtFull(src, magic[:], size-4) != nil || string(magic[:]) != "PAR1" {
 		return nil, fmt.Errorf("%s: %w: not a complete Parquet file (missing PAR1 header or footer; truncated?)", name, ErrNotARun)
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			run, err = nil, fmt.Errorf("%s: %w: corrupt Parquet file (%v)", name, ErrNotARun, p)
 		}
 	}()
-	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	pf, err := file.NewParquetReader(src)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: cannot read Parquet metadata: %v", name, ErrNotARun, err)
 	}
 	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", name, ErrNotARun, err)
-	}
-	schema, err := fr.Schema()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", name, ErrNotARun, err)
-	}
+	md := pf.MetaData()
 	n := int(pf.NumRows())
 	if n < 0 || n > 1<<34 {
 		return nil, fmt.Errorf("%s: %w: implausible row count %d", name, ErrNotARun, n)
 	}
 	run = NewRun(n)
 	run.Source, run.Format = name, "parquet"
-	type dest struct {
-		name string
-		num  []float64
-		str  []string
-		skip bool
-	}
-	dests := make([]*dest, len(schema.Fields()))
-	var have []string
-	var comps []string
-	for i, f := range schema.Fields() {
-		have = append(have, f.Name)
-		col := km.column(f.Name)
-		d := &dest{name: col}
-		switch f.Type.ID() {
-		case arrow.STRING, arrow.LARGE_STRING:
+	ncols := md.Schema.NumColumns()
+	dests := make([]*pqDest, ncols)
+	var have, comps []string
+	for j := 0; j < ncols; j++ {
+		cd := md.Schema.Column(j)
+		path := []string(cd.ColumnPath())
+		key := strings.Join(path, "/")
+		if cd.MaxRepetitionLevel() > 0 && len(path) > 0 {
+			key = path[0] // a list: name it as the user knows it
+		}
+		have = append(have, key)
+		d := &pqDest{name: km.column(key), maxDef: cd.MaxDefinitionLevel()}
+		switch t := cd.PhysicalType(); {
+		case cd.MaxRepetitionLevel() > 0:
+			d.skip = "a repeated (list) column"
+		case t == parquet.Types.ByteArray && cd.LogicalType() != nil && cd.LogicalType().String() != "" &&
+			strings.HasPrefix(strings.ToLower(cd.LogicalType().String()), "decimal"):
+			d.skip = "a decimal column"
+		case t == parquet.Types.ByteArray:
 			d.str = make([]string, n)
-		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16,
-			arrow.UINT32, arrow.UINT64, arrow.FLOAT32, arrow.FLOAT64, arrow.BOOL:
+		case t == parquet.Types.Int32, t == parquet.Types.Int64, t == parquet.Types.Float,
+			t == parquet.Types.Double, t == parquet.Types.Boolean:
 			d.num = make([]float64, n)
 		default:
-			d.skip = true
-			run.Issues = append(run.Issues, Issue{File: name, Field: f.Name,
-				Msg: fmt.Sprintf("column type %s is not read (numbers, booleans and strings are)", f.Type)})
+			d.skip = "a " + t.String() + " column"
 		}
-		if strings.HasPrefix(col, ComponentPrefix) && !d.skip {
-			comps = append(comps, strings.TrimPrefix(col, ComponentPrefix))
+		if d.skip != "" {
+			run.Issues = append(run.Issues, Issue{File: name, Field: key,
+				Msg: d.skip + " is not read (numbers, booleans and strings are)"})
+		} else if strings.HasPrefix(d.name, ComponentPrefix) {
+			comps = append(comps, strings.TrimPrefix(d.name, ComponentPrefix))
 		}
-		dests[i] = d
+		dests[j] = d
 	}
-	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", name, ErrNotARun, err)
-	}
-	defer rr.Release()
-	off := 0
-	for rr.Next() {
-		rec := rr.Record()
-		m := int(rec.NumRows())
-		if off+m > n {
-			return nil, fmt.Errorf("%s: %w: more rows than its metadata says (%d)", name, ErrNotARun, n)
-		}
-		for i, d := range dests {
-			if d.skip {
-				continue
+	// Columns are independent: read them on all cores, each straight into
+	// its final slice.
+	errs := make([]error, ncols)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				errs[j] = readPQColumn(pf, j, dests[j])
 			}
-			copyArrowColumn(rec.Column(i), d.num, d.str, off, m)
+		}()
+	}
+	for j := range dests {
+		if dests[j].skip == "" {
+			next <- j
 		}
-		off += m
 	}
-	if err := rr.Err(); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("%s: corrupt Parquet data after row %d: %v", name, off, err)
-	}
-	if off != n {
-		return nil, fmt.Errorf("%s: %w: read %d rows, metadata says %d", name, ErrNotARun, off, n)
+	close(next)
+	wg.Wait()
+	for j, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%s: column %q: %w: corrupt Parquet data: %v", name, have[j], ErrNotARun, err)
+		}
 	}
 	for _, d := range dests {
 		switch {
-		case d.skip:
+		case d.skip != "":
 		case d.str != nil:
 			if anyString(d.str) {
 				run.SetStringColumn(d.name, d.str)
@@ -154,6 +164,23 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 	return run, nil
 }
 
+// statFile returns the size of the plain input file, if Read was given one.
+func statFile(opt Options) (int64, error) {
+	if opt.src == nil {
+		return 0, os.ErrInvalid
+	}
+	st, err := opt.src.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return 0, os.ErrInvalid
+	}
+	return st.Size(), nil
+}
+
+func readAtFull(r io.ReaderAt, p []byte, off int64) error {
+	_, err := r.ReadAt(p, off)
+	return err
+}
+
 func anyString(s []string) bool {
 	for _, x := range s {
 		if x != "" {
@@ -172,69 +199,159 @@ func allNaNFloat(c []float64) bool {
 	return true
 }
 
-// copyArrowColumn copies m values of a into num or str at off; nulls become
-// NaN / "".
-func copyArrowColumn(a arrow.Array, num []float64, str []string, off, m int) {
+// pqDest is where one Parquet column goes.
+type pqDest struct {
+	name   string
+	maxDef int16
+	num    []float64
+	str    []string
+	skip   string // why the column is not read
+}
+
+// readPQColumn reads column j of every row group into d; nulls become NaN
+// (numbers) or "" (strings). A panic inside the Parquet library (corrupt
+// data) is returned as an error.
+func readPQColumn(pf *file.Reader, j int, d *pqDest) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
+		}
+	}()
+	const batch = 64 << 10
+	def := make([]int16, batch)
+	var f64 []float64
+	var i64 []int64
+	var i32 []int32
+	var f32 []float32
+	var bools []bool
+	var bas []parquet.ByteArray
 	nan := math.NaN()
-	if str != nil {
-		switch s := a.(type) {
-		case *array.String:
-			for j := 0; j < m; j++ {
-				if s.IsValid(j) {
-					str[off+j] = strings.Clone(s.Value(j))
+	off := 0
+	for g := 0; g < pf.NumRowGroups(); g++ {
+		rg := pf.RowGroup(g)
+		rows := int(rg.NumRows())
+		if rows < 0 || off+rows > len(d.num)+len(d.str) {
+			return fmt.Errorf("row group %d has %d rows, more than the file says", g, rows)
+		}
+		cr, err := rg.Column(j)
+		if err != nil {
+			return err
+		}
+		for done := 0; done < rows; {
+			want := rows - done
+			if want > batch {
+				want = batch
+			}
+			var levels int64
+			var vals int
+			// put spreads the vals non-null values over the levels rows.
+			put := func(get func(k int) float64) {
+				dst := d.num[off+done : off+done+int(levels)]
+				if d.maxDef == 0 || vals == int(levels) {
+					for k := range dst {
+						dst[k] = get(k)
+					}
+					return
+				}
+				v := 0
+				for k := range dst {
+					if def[k] == d.maxDef && v < vals {
+						dst[k] = get(v)
+						v++
+					} else {
+						dst[k] = nan
+					}
 				}
 			}
-		case *array.LargeString:
-			for j := 0; j < m; j++ {
-				if s.IsValid(j) {
-					str[off+j] = strings.Clone(s.Value(j))
+			switch r := cr.(type) {
+			case *file.Float64ColumnChunkReader:
+				if d.maxDef == 0 {
+					levels, vals, err = r.ReadBatch(int64(want), d.num[off+done:off+done+want], nil, nil)
+					break
 				}
+				f64 = growTo(f64, want)
+				levels, vals, err = r.ReadBatch(int64(want), f64, def, nil)
+				if err == nil {
+					put(func(k int) float64 { return f64[k] })
+				}
+			case *file.Float32ColumnChunkReader:
+				f32 = growTo(f32, want)
+				levels, vals, err = r.ReadBatch(int64(want), f32, def, nil)
+				if err == nil {
+					put(func(k int) float64 { return float64(f32[k]) })
+				}
+			case *file.Int64ColumnChunkReader:
+				i64 = growTo(i64, want)
+				levels, vals, err = r.ReadBatch(int64(want), i64, def, nil)
+				if err == nil {
+					put(func(k int) float64 { return float64(i64[k]) })
+				}
+			case *file.Int32ColumnChunkReader:
+				i32 = growTo(i32, want)
+				levels, vals, err = r.ReadBatch(int64(want), i32, def, nil)
+				if err == nil {
+					put(func(k int) float64 { return float64(i32[k]) })
+				}
+			case *file.BooleanColumnChunkReader:
+				bools = growTo(bools, want)
+				levels, vals, err = r.ReadBatch(int64(want), bools, def, nil)
+				if err == nil {
+					put(func(k int) float64 {
+						if bools[k] {
+							return 1
+						}
+						return 0
+					})
+				}
+			case *file.ByteArrayColumnChunkReader:
+				bas = growTo(bas, want)
+				levels, vals, err = r.ReadBatch(int64(want), bas, def, nil)
+				if err == nil {
+					// One copy of the batch's bytes; cells are substrings.
+					size := 0
+					for _, b := range bas[:vals] {
+						size += len(b)
+					}
+					buf := make([]byte, 0, size)
+					for _, b := range bas[:vals] {
+						buf = append(buf, b...)
+					}
+					all := string(buf)
+					dst := d.str[off+done : off+done+int(levels)]
+					v, pos := 0, 0
+					for k := range dst {
+						if (d.maxDef == 0 || def[k] == d.maxDef) && v < vals {
+							l := len(bas[v])
+							dst[k] = all[pos : pos+l]
+							pos += l
+							v++
+						}
+					}
+				}
+			default:
+				return fmt.Errorf("unsupported column reader %T", cr)
 			}
-		}
-		return
-	}
-	get := func(j int) float64 { return nan }
-	switch v := a.(type) {
-	case *array.Float64:
-		vals := v.Float64Values()
-		if v.NullN() == 0 {
-			copy(num[off:off+m], vals[:m])
-			return
-		}
-		get = func(j int) float64 { return vals[j] }
-	case *array.Float32:
-		get = func(j int) float64 { return float64(v.Value(j)) }
-	case *array.Int64:
-		get = func(j int) float64 { return float64(v.Value(j)) }
-	case *array.Int32:
-		get = func(j int) float64 { return float64(v.Value(j)) }
-	case *array.Int16:
-		get = func(j int) float64 { return float64(v.Value(j)) }
-	case *array.Int8:
-		get = func(j int) float64 { return float64(v.Value(j)) }
-	case *array.Uint64:
-		get = func(j int) float64 { return float64(v.Value(j)) }
-	case *array.Uint32:
-		get = func(j int) float64 { return float64(v.Value(j)) }
-	case *array.Uint16:
-		get = func(j int) float64 { return float64(v.Value(j)) }
-	case *array.Uint8:
-		get = func(j int) float64 { return float64(v.Value(j)) }
-	case *array.Boolean:
-		get = func(j int) float64 {
-			if v.Value(j) {
-				return 1
+			if err != nil {
+				return err
 			}
-			return 0
+			if levels <= 0 {
+				return fmt.Errorf("row group %d ends after %d of %d rows", g, done, rows)
+			}
+			done += int(levels)
 		}
+		off += rows
 	}
-	for j := 0; j < m; j++ {
-		if a.IsValid(j) {
-			num[off+j] = get(j)
-		} else {
-			num[off+j] = nan
-		}
+	if off != len(d.num)+len(d.str) {
+		return fmt.Errorf("%d rows in row groups, the footer says %d", off, len(d.num)+len(d.str))
 	}
+	return nil
+}
+
+func growTo[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // WriteParquet writes run as Parquet in rewardspy's layout (the columns of
@@ -244,7 +361,7 @@ func copyArrowColumn(a arrow.Array, num []float64, str []string, off, m int) {
 // 64Ki rows. Run.Meta is stored as key/value metadata.
 func WriteParquet(w io.Writer, run *Run) error {
 	cols := exportLayout(run)
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy))
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(false))
 	const group = 64 << 10
 	n := run.Len()
 	var fw *pqarrow.FileWriter

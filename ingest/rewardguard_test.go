@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -245,6 +246,11 @@ func FuzzRewardguard(f *testing.F) {
 				t.Fatalf("column %s has %d rows, run %d", name, len(s), run.Len())
 			}
 		}
+		for _, is := range run.Issues {
+			if is.File != "f.log" || is.Line <= 0 {
+				t.Fatalf("issue without a location: %+v", is)
+			}
+		}
 		for _, comp := range run.Components() {
 			for _, v := range col(t, run, ComponentPrefix+comp) {
 				if math.IsInf(v, 0) {
@@ -253,4 +259,22 @@ func FuzzRewardguard(f *testing.F) {
 			}
 		}
 	})
+}
+
+func BenchmarkRewardguardRead(b *testing.B) {
+	var sb strings.Builder
+	for ep := 1; ep <= 20000; ep++ {
+		fmt.Fprintf(&sb, "Ep %d | SUCCESS | reward=%g\n=== EPISODE DATA ===\ntotal_reward: %g\nsteps: %d\n\nsources:\n  food: %g\n  survival: %g\n  death: %g\npercentages:\n  food: 50.0\n  survival: 30.0\n  death: 20.0\n\n",
+			ep, float64(ep)*0.5, float64(ep)*0.5, ep%400, float64(ep%7)*1.25, 0.01*float64(ep%100), -float64(ep%3))
+	}
+	data := sb.String()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run, err := Read(strings.NewReader(data), "bench.log", Options{Format: "rewardguard"})
+		if err != nil || run.Len() != 20000 {
+			b.Fatal(err, run.Len())
+		}
+	}
 }

@@ -26,6 +26,7 @@ import (
 // holding any other text is kept as a string column). One row per episode:
 // grain episode. A row with a bad r, l or t is reported and skipped; a
 // half-written last line (a live run) is dropped without an issue.
+// Options.Map renames by header name (--map reward=episode_energy).
 
 func init() {
 	RegisterFormat(&Format{
@@ -255,6 +256,11 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 	}
 	run.Issues = issues.list
 	run.Skipped = issues.skipped
+	run.Source = name
+	origin := map[string]string{ColReward: "r", ColLength: "l", ColTime: "t"}
+	if err := applySourceMap(run, origin, opt.Map); err != nil {
+		return nil, err
+	}
 	return run, nil
 }
 

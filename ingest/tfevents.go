@@ -39,9 +39,11 @@ import (
 //   - every other tag is kept as extra.<tag>, and is ALSO copied to a
 //     canonical column when it is the only tag that maps there:
 //     reward <- rollout/ep_rew_mean (SB3), train/reward (HF/TRL),
-//     critic/score/mean (verl), or any tag whose last path element is
-//     reward, train-reward / train_reward / Train-Reward, ep_rew_mean or
-//     episode_reward; length <- rollout/ep_len_mean,
+//     critic/score/mean (verl), charts/episodic_return (CleanRL), or any
+//     tag whose last path element is reward, train-reward / train_reward /
+//     Train-Reward, ep_rew_mean, episode_reward, episodic_return or
+//     episode_return (not under eval/, val/ or test/); length <-
+//     rollout/ep_len_mean, charts/episodic_length,
 //     train/completions/mean_length, train/completion_length,
 //     response_length/mean; clip_ratio <- train/completions/clipped_ratio,
 //     response_length/clip_ratio; zero_std_frac <- train/frac_reward_zero_std;
@@ -407,6 +409,8 @@ func halfToFloat(h uint16) float64 {
 // tfKnownTags maps well-known tags of other tools to canonical columns.
 var tfKnownTags = map[string]string{
 	"rollout/ep_rew_mean":             ColReward,
+	"charts/episodic_return":          ColReward,
+	"charts/episodic_length":          ColLength,
 	"train/reward":                    ColReward,
 	"critic/score/mean":               ColReward,
 	"rollout/ep_len_mean":             ColLength,
@@ -425,7 +429,8 @@ var tfKnownTags = map[string]string{
 
 // tfRewardNames are last path elements (lower case, '-' and ' ' as '_')
 // that name a training reward.
-var tfRewardNames = map[string]bool{"reward": true, "train_reward": true, "ep_rew_mean": true, "episode_reward": true}
+var tfRewardNames = map[string]bool{"reward": true, "train_reward": true, "ep_rew_mean": true, "episode_reward": true,
+	"episodic_return": true, "episode_return": true}
 
 // isGoodhartColumn reports whether tag is already a goodhart column name.
 func isGoodhartColumn(tag string) bool {
@@ -623,14 +628,19 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 	}
 	for _, p := range points {
 		for _, c := range colsOf[p.tag] {
-			t.set(rowOf[p.step], c, p.v)
+			t.put(rowOf[p.step], c, p.tag, p.v)
 		}
 	}
 	t.issues = issues
 	if records == 0 && len(issues.list) == 0 && issues.skipped == 0 {
 		return nil, fmt.Errorf("%s: %w: empty event file", name, ErrNotARun)
 	}
-	return t.run("tfevents", GrainStep), nil
+	run := t.run("tfevents", GrainStep)
+	run.Source = name
+	if err := applySourceMap(run, t.origin, opt.Map); err != nil {
+		return nil, err
+	}
+	return run, nil
 }
 
 // TFRecord / protobuf encoding for the writer.

@@ -34,7 +34,9 @@ import (
 //	anything else                               -> extra.<key>
 //
 // Scalar top-level fields (global_step, max_steps, logging_steps, ...) go to
-// Run.Meta. Python's bare NaN/Infinity tokens are accepted.
+// Run.Meta. Python's bare NaN/Infinity tokens are accepted. Options.Map
+// overrides the mapping by source key (--map reward=rewards/accuracy/mean),
+// in all the trainer readers (see applySourceMap).
 
 func init() {
 	RegisterFormat(&Format{
@@ -63,6 +65,7 @@ type trainerTable struct {
 	byStep map[float64]int
 	issues issueList
 	canon  map[string]map[string]string // verl key set -> columns
+	origin map[string]string            // column -> the source key it was read from
 }
 
 func newTrainerTable(name string, opt Options) *trainerTable {
@@ -99,6 +102,17 @@ func (t *trainerTable) set(row int, col string, v float64) {
 	t.cols[col] = c
 }
 
+// put is set for a value read from source key src (recorded for --map).
+func (t *trainerTable) put(row int, col, src string, v float64) {
+	if t.origin == nil {
+		t.origin = map[string]string{}
+	}
+	if _, ok := t.origin[col]; !ok {
+		t.origin[col] = src
+	}
+	t.set(row, col, v)
+}
+
 func (t *trainerTable) has(col string) bool {
 	_, ok := t.cols[col]
 	return ok
@@ -115,6 +129,73 @@ func (t *trainerTable) run(format string, grain Grain) *Run {
 	run.Issues = t.issues.list
 	run.Skipped = t.issues.skipped
 	return run
+}
+
+// applySourceMap applies Options.Map (Map[target] = source key) to a run a
+// trainer reader built: the column read from the source key is renamed to
+// target; a column already named target moves to extra.<its source key>.
+// origin maps each column to the source key it was read from; a source is
+// also found as extra.<source> or as a column of that exact name. A source
+// key the run lacks is an error naming the keys it has, so a typo in --map
+// does not silently leave the reward unmapped.
+func applySourceMap(run *Run, origin map[string]string, m map[string]string) error {
+	if len(m) == 0 {
+		return nil
+	}
+	targets := make([]string, 0, len(m))
+	for tg := range m {
+		targets = append(targets, tg)
+	}
+	sort.Strings(targets)
+	bySource := map[string]string{}
+	for c, src := range origin {
+		bySource[src] = c
+	}
+	for _, target := range targets {
+		src := m[target]
+		if strings.TrimSpace(target) == "" || strings.TrimSpace(src) == "" {
+			return fmt.Errorf("--map %s=%s: both sides must be non-empty (column=source key)", target, src)
+		}
+		from := ""
+		for _, c := range []string{bySource[src], ExtraPrefix + src, src} {
+			if c != "" && run.Has(c) {
+				from = c
+				break
+			}
+		}
+		if from == "" {
+			var keys []string
+			for _, c := range run.Columns() {
+				if o, ok := origin[c]; ok {
+					keys = append(keys, o)
+				} else {
+					keys = append(keys, strings.TrimPrefix(c, ExtraPrefix))
+				}
+			}
+			sort.Strings(keys)
+			if len(keys) > 20 {
+				keys = append(keys[:20:20], "...")
+			}
+			return fmt.Errorf("%s: --map %s=%s: no key %q in this %s log (keys: %s)", run.Source, target, src, src, run.Format, strings.Join(keys, ", "))
+		}
+		if from == target {
+			continue
+		}
+		vals, _ := run.Column(from)
+		if old, ok := run.Column(target); ok {
+			keep := ExtraPrefix + target
+			if o, ok := origin[target]; ok {
+				keep = ExtraPrefix + o
+			}
+			run.DropColumn(target)
+			if !run.Has(keep) {
+				run.SetColumn(keep, old)
+			}
+		}
+		run.DropColumn(from)
+		run.SetColumn(target, vals)
+	}
+	return nil
 }
 
 // issueList collects Issues for one input, honouring MaxIssues and Strict.
@@ -423,8 +504,12 @@ func readTRL(r io.Reader, name string, opt Options) (*Run, error) {
 		}
 	}
 	run := t.run("trl", GrainStep)
+	run.Source = name
 	if len(meta) > 0 {
 		run.Meta = meta
+	}
+	if err := applySourceMap(run, t.origin, opt.Map); err != nil {
+		return nil, err
 	}
 	return run, nil
 }
@@ -442,5 +527,5 @@ func flattenTRL(t *trainerTable, row, line int, key string, v any, lengthKey str
 		// Strings and lists (e.g. logged completions) are not metrics.
 		return
 	}
-	t.set(row, trlColumn(key, lengthKey), f)
+	t.put(row, trlColumn(key, lengthKey), key, f)
 }

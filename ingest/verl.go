@@ -193,7 +193,7 @@ func verlValidation(t *trainerTable, line []byte, lastStep float64, seen bool) {
 		if c, ok := t.cols[col]; ok && row < len(c) && !math.IsNaN(c[row]) {
 			continue
 		}
-		t.set(row, col, v)
+		t.put(row, col, k, v)
 	}
 }
 
@@ -242,7 +242,12 @@ func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 	for _, p := range pending {
 		verlValidation(t, p.line, p.last, p.seen)
 	}
-	return t.run("verl", GrainStep), nil
+	run := t.run("verl", GrainStep)
+	run.Source = name
+	if err := applySourceMap(run, t.origin, opt.Map); err != nil {
+		return nil, err
+	}
+	return run, nil
 }
 
 // verlLine parses one console line into t. Lines without a metric record are
@@ -306,7 +311,7 @@ func verlLine(t *trainerTable, line []byte, lineNo int, last bool, sawStep *bool
 	cols := t.canonical(keys)
 	row := t.row(step)
 	for _, p := range pairs {
-		t.set(row, cols[p.k], p.v)
+		t.put(row, cols[p.k], p.k, p.v)
 	}
 	return nil
 }
@@ -334,7 +339,8 @@ func clip(s string, n int) string {
 }
 
 func detectVerlJSONL(head []byte, name string) bool {
-	line := head
+	line := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	head = line
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
 		line = head[:i]
 	} else if len(head) >= SniffSize {
@@ -382,7 +388,12 @@ func readVerlJSONL(r io.Reader, name string, opt Options) (*Run, error) {
 			break
 		}
 	}
-	return t.run("verl-jsonl", GrainStep), nil
+	run := t.run("verl-jsonl", GrainStep)
+	run.Source = name
+	if err := applySourceMap(run, t.origin, opt.Map); err != nil {
+		return nil, err
+	}
+	return run, nil
 }
 
 func verlJSONLine(t *trainerTable, line []byte, lineNo int, partial bool) error {
@@ -442,7 +453,7 @@ func verlJSONLine(t *trainerTable, line []byte, lineNo int, partial bool) error 
 	cols := verlCanonical(keys)
 	row := t.row(step)
 	for _, k := range keys {
-		t.set(row, cols[k], flat[k])
+		t.put(row, cols[k], k, flat[k])
 	}
 	return nil
 }

@@ -234,3 +234,41 @@ func BenchmarkVerlConsole(b *testing.B) {
 		}
 	}
 }
+
+// --map works on the trainer formats too: Map[target] = source key.
+func TestTrainerFormatsMap(t *testing.T) {
+	cases := []struct {
+		file   string
+		m      map[string]string
+		col    string
+		row    int
+		want   float64
+		moved  string // where the previous target column went
+		errSub string
+	}{
+		{"verl_console.log", map[string]string{"reward": "critic/rewards/mean"}, "reward", 1, 0.51, "extra.critic/score/mean", ""},
+		{"verl_metrics.jsonl", map[string]string{"length": "actor/entropy"}, "length", 0, 0.4, "extra.response_length/mean", ""},
+		{"trl_grpo_collapse.json", map[string]string{"reward": "rewards/accuracy/mean"}, "reward", 0, 0.2094, "extra.reward", ""},
+		{"monitor.csv", map[string]string{"reward": "episode_energy"}, "reward", 0, 3, "extra.r", ""},
+		{"small.tfevents", map[string]string{"kl": "extra.actor/lr(1e-4)"}, "kl", 0, 0.01, "", ""},
+		{"verl_console.log", map[string]string{"reward": "critic/no_such"}, "", 0, 0, "", `no key "critic/no_such"`},
+	}
+	for _, c := range cases {
+		run, err := ingest.ReadFile(ingesttest.Testdata(t, "trainers", c.file), ingest.Options{Map: c.m})
+		if c.errSub != "" {
+			if err == nil || !strings.Contains(err.Error(), c.errSub) {
+				t.Errorf("%s: err %v, want %q", c.file, err, c.errSub)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		if v := h4Col(t, run, c.col); math.Abs(v[c.row]-c.want) > 1e-12 {
+			t.Errorf("%s: %s[%d] = %v, want %v", c.file, c.col, c.row, v[c.row], c.want)
+		}
+		if c.moved != "" && !run.Has(c.moved) {
+			t.Errorf("%s: previous column not kept as %s (have %v)", c.file, c.moved, run.Columns())
+		}
+	}
+}

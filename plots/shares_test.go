@@ -50,3 +50,16 @@ func TestExpectedShares(t *testing.T) {
 		t.Error("all-zero weights should give nil")
 	}
 }
+
+func TestMergeRanges(t *testing.T) {
+	got := mergeRanges([][2]float64{{50, 60}, {0, 20}, {10, 30}, {30, 40}, {70, 70}})
+	want := [][2]float64{{0, 40}, {50, 60}, {70, 70}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+}

@@ -122,6 +122,21 @@ func detectorRanges(rep *analysis.Report, det string) [][2]float64 {
 			addEv(a.Evidence)
 		}
 	}
+	return mergeRanges(out)
+}
+
+// mergeRanges sorts ranges and merges the overlapping ones, so that shaded
+// ranges do not darken where findings overlap.
+func mergeRanges(rs [][2]float64) [][2]float64 {
+	sort.Slice(rs, func(i, j int) bool { return rs[i][0] < rs[j][0] })
+	var out [][2]float64
+	for _, r := range rs {
+		if n := len(out); n > 0 && r[0] <= out[n-1][1] {
+			out[n-1][1] = math.Max(out[n-1][1], r[1])
+			continue
+		}
+		out = append(out, r)
+	}
 	return out
 }
 

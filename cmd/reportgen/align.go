@@ -369,7 +369,7 @@ func writeAlignText(w io.Writer, path string, a *analysis.Aligner, s *alignSumma
 			strconv.FormatFloat(a.Rate(), 'g', -1, 64))
 	}
 	if len(l.StarvationAlerts) > 0 {
-		fmt.Fprintf(w, "Starving: %s (|value| < %s for %d+ records)\n", strings.Join(l.StarvationAlerts, ", "),
+		fmt.Fprintf(w, "Starving: %s (|value| < %s for %d+ records; --starvation-threshold sets the scale)\n", strings.Join(l.StarvationAlerts, ", "),
 			strconv.FormatFloat(cfg.StarvationThreshold, 'g', -1, 64), cfg.StarvationWindow)
 	} else {
 		fmt.Fprintln(w, "Starving: none")

@@ -119,7 +119,8 @@ func TestBalanceCommandErrors(t *testing.T) {
 		{[]string{snake, "--tolerance", "-1"}, "--tolerance -1: must be a number >= 0"},
 		{[]string{}, "want exactly one RUN file, got 0"},
 		{[]string{filepath.Join(dir, "missing.log")}, "no such file"},
-		{[]string{noComp, "--expected", "a=1"}, "balance needs per-component rewards"},
+		{[]string{noComp, "--expected", "a=1"}, "run has no reward components: this needs per-component rewards"},
+		{[]string{noComp}, "run has no reward components: this needs per-component rewards"},
 	}
 	for _, c := range cases {
 		_, errOut, code := balanceCmd(c.args...)

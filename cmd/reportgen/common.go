@@ -229,7 +229,7 @@ func parseArgs(fs *flag.FlagSet, args []string) (pos []string, help bool, err er
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				// flag already printed fs.Usage.
 				return nil, true, nil
 			}
 			return nil, false, err

@@ -73,7 +73,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 			"and the inputs read. Several runs are compared side by side. --png also\n"+
 			"writes each figure as a PNG for CI artifacts. Exit code 1 when any run is\n"+
 			"flagged (like audit), 2 on bad usage or input.",
-		"reportgen report testdata/runs/hacked.jsonl -o report.html --expected task=0.7,format=0.3",
+		"reportgen report testdata/runs/hacked.jsonl -o report.html --expected correctness=0.7,format=0.3",
 		stdout)
 	in.register(fs)
 	af.register(fs)

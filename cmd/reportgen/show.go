@@ -35,11 +35,13 @@ Line formats (rewardspy/generic JSONL, verl logs, CSV, SB3 monitor.csv,
 rewardguard logs) are read incrementally; Parquet, TensorBoard files,
 trainer_state.json and .gz files are re-read whole when they change.
 
-Keys: q quit, p pause/resume the display (records keep being read), e
-export: re-reads the file and writes every record (the last N with --last)
-as goodhart CSV to --export, atomically. When stdout is not a terminal it prints a plain summary and
-exits with audit's exit code (0 clean, 1 flagged, 2 bad input). NO_COLOR
-turns colour off.`
+Keys: q quit; p pause/resume the display (records keep being read); e
+export: re-read the file and write every record (the last N with --last)
+as goodhart CSV to --export, atomically.
+
+When stdout is not a terminal (a pipe, a CI log) it prints a plain summary
+of the file as it is now and exits with audit's exit code (0 clean,
+1 flagged, 2 bad input). NO_COLOR turns colour off.`
 
 // showOptions is everything runShow parsed.
 type showOptions struct {
