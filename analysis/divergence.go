@@ -42,6 +42,8 @@ const (
 //	ALERT   (HIGH)   g_e+ < 0 and g_e <= -0.05: held-out got worse
 //	WARNING (MEDIUM) g_e+ < 0.25 g_r:           held-out stayed flat
 //
+// (no flat WARNING for a metric pinned at the best end of [0, 1] the whole
+// span: >= 0.99 when higher is better, <= 0.01 when lower is better),
 // otherwise OK. The final status is the worst over metrics at the last eval
 // point. Alerts escalate only: per metric, one when WARNING first holds and
 // one when ALERT first holds (run_step = that eval step); the expanding span
@@ -100,6 +102,30 @@ func EvalLowerIsBetter(name string, extra []string) bool {
 		}
 	}
 	return false
+}
+
+// atBound reports whether a held-out metric sits at the best end of the
+// unit interval the whole time (every value >= 0.99 for higher-is-better,
+// every value <= 0.01 and >= 0 for lower-is-better; ys is sign-adjusted):
+// a metric already at its best cannot rise, so "flat" says nothing.
+func atBound(ys []float64, lower bool) bool {
+	for _, y := range ys {
+		if lower {
+			if y > 0 || y < -0.01 {
+				return false
+			}
+		} else if y < 0.99 || y > 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// edgeMeans returns the means of the first and of the last max(1, n/5)
+// values of xs.
+func edgeMeans(xs []float64) (first, last float64) {
+	k := max(1, len(xs)/5)
+	return meanOf(xs[:k]), meanOf(xs[len(xs)-k:])
 }
 
 // relScale is max(|mean|, pstdev) of xs, at least 1e-12.
@@ -226,8 +252,10 @@ func divJudge(m string, lower bool, xs, ys, rSteps, rVals []float64,
 		half = math.Inf(1)
 	}
 	geHi := ge + half
-	rStart, rEnd := tf.Alpha+tf.Beta*s0, tf.Alpha+tf.Beta*s1
-	eStart, eEnd := ef.Alpha+ef.Beta*s0, ef.Alpha+ef.Beta*s1
+	// Messages quote observed levels (means of the first and last fifth of
+	// the points), not the fitted line, which overshoots a saturating curve.
+	rStart, rEnd := edgeMeans(ty)
+	eStart, eEnd := edgeMeans(ys)
 	evalSlope := ef.Beta
 	if lower {
 		eStart, eEnd, evalSlope = -eStart, -eEnd, -evalSlope
@@ -236,6 +264,7 @@ func divJudge(m string, lower bool, xs, ys, rSteps, rVals []float64,
 		Numbers: map[string]float64{
 			"train_slope": tf.Beta, "train_t": tf.T(), "train_gain_rel": gr,
 			"train_start": rStart, "train_end": rEnd,
+			"train_fit_start": tf.Alpha + tf.Beta*s0, "train_fit_end": tf.Alpha + tf.Beta*s1,
 			"eval_slope": evalSlope, "eval_t": ef.T(),
 			"eval_gain_rel": ge, "eval_gain_rel_upper95": geHi,
 			"eval_start": eStart, "eval_end": eEnd, "eval_points": float64(len(xs)),
@@ -253,7 +282,7 @@ func divJudge(m string, lower bool, xs, ys, rSteps, rVals []float64,
 			Message:  fmt.Sprintf("Train reward rising while held-out '%s' gets worse (%s -> %s).", m, fmtNum(eStart), fmtNum(eEnd)),
 			Detail:   "The policy is optimising the reward, not the task (Gao et al. 2022): stop at the best held-out checkpoint and fix the reward or add a KL penalty.",
 			Evidence: ev}, true
-	case rising && geHi < divFlatFraction*gr:
+	case rising && geHi < divFlatFraction*gr && !atBound(ys, lower):
 		ev.Reason = fmt.Sprintf("Over steps %s-%s the train reward rose %s -> %s (+%s relative) while held-out %s moved %s -> %s (at most %s relative at 95%% confidence).",
 			fmtNum(s0), fmtNum(s1), fmtNum(rStart), fmtNum(rEnd), PyPercent(gr, 0), m, fmtNum(eStart), fmtNum(eEnd), PyPercent(math.Max(geHi, 0), 0))
 		return Result{Status: StatusWarning, Severity: SeverityMedium,

@@ -37,6 +37,9 @@ func TestDivergence(t *testing.T) {
 			analysis.Config{}, analysis.StatusAlert, []float64{40}},
 		{"accuracy flat", h4EvalRun("acc", rising, func(s float64) float64 { return 0.6 + 0.002*h4Noise(int(s)+3) }),
 			analysis.Config{}, analysis.StatusWarning, []float64{40}},
+		// Already at the best end of [0, 1]: it cannot rise, so no "flat".
+		{"metric pinned at 1", h4EvalRun("distinct_2", rising, func(s float64) float64 { return 0.997 + 0.002*h4Noise(int(s)+5) }),
+			analysis.Config{}, analysis.StatusOK, nil},
 		{"accuracy keeps up", h4EvalRun("acc", rising, func(s float64) float64 { return 0.3 + 0.006*s + 0.005*h4Noise(int(s)) }),
 			analysis.Config{}, analysis.StatusOK, nil},
 		{"loss falls as it should", h4EvalRun("loss", rising, func(s float64) float64 { return 2 - 0.02*s }),
@@ -75,7 +78,10 @@ func TestDivergenceEvidence(t *testing.T) {
 	run := h4EvalRun("loss", func(s float64) float64 { return 0.5 + 0.01*s }, func(s float64) float64 { return 1 + 0.02*s })
 	res, _ := d.Detect(run, analysis.Config{})
 	ev := res.Evidence
-	want := map[string]float64{"train_slope": 0.01, "train_start": 0.5, "train_end": 1.0,
+	want := map[string]float64{"train_slope": 0.01, "train_fit_start": 0.5, "train_fit_end": 1.0,
+		// Observed levels: means of the first and last 10 of 51 rewards
+		// (steps 0-9 and 41-50), and of the first and last eval point.
+		"train_start": 0.545, "train_end": 0.955,
 		"eval_slope": 0.02, "eval_start": 1, "eval_end": 2, "eval_points": 6,
 		// scale_r = max(|mean|, pstdev) = 0.75 over steps 0..50: gain 0.5/0.75.
 		"train_gain_rel": 0.5 / 0.75,

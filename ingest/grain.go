@@ -19,6 +19,13 @@ const StepGrainMaxRows = 5000
 //  5. Otherwise GrainCall (one record per reward call).
 //
 // Options.Grain, when set, overrides the inference.
+//
+// The generic readers (jsonl, csv, parquet) first merge trainer logs that
+// write several lines per step: when the step column never decreases and
+// repeats a value, consecutive rows of one step become one row if no column
+// holds two different values among them (an eval line joins the train line
+// of its step). With a conflict the rows stay separate, and rule 4 makes
+// the run sample grain. --grain other than step turns merging off.
 func InferGrain(run *Run) Grain {
 	if run.Format == "rewardspy-jsonl" || run.Has(ColCallID) {
 		return GrainCall

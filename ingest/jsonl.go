@@ -1,5 +1,42 @@
 package ingest
 
+// JSONL readers.
+//
+// rewardspy-jsonl (detected by a scalar_reward key in the first object):
+// call_id -> call_id, timestamp -> time, step -> step, scalar_reward ->
+// reward, components.<k> -> component.<k> (total included),
+// call_duration_ms -> duration_ms, input_length -> input_length,
+// output_length -> length; any other key is kept (see mapping.go). Grain
+// call. A record without a numeric scalar_reward, or with a field of the
+// wrong type, is an issue and skipped.
+//
+// jsonl (any JSON object per line): nested objects are flattened with "/"
+// ({"metrics": {"acc": 1}} -> metrics/acc), arrays are kept as their JSON
+// text, strings as string columns, booleans as 1/0, null as a missing
+// value; keys are named by the rules of mapping.go (--map first). Lines of
+// different shapes are fine: a key a line lacks is missing in that row. A
+// column holding both numbers and text becomes a text column.
+//
+// Several lines for one trainer step (a train line and an eval line): when
+// the step column never decreases and repeats a value, consecutive rows of
+// the same step are merged into one row if no column has two different
+// values among them, giving one row per step (grain step); if any column
+// conflicts, rows are kept as they are (several samples per step). See
+// InferGrain and mergeSameStep.
+//
+// Both readers: numbers are parsed exactly (strconv semantics, the same
+// float64 Python's json gives); NaN, Infinity and out-of-range numbers
+// (1e999) are issues; blank lines are ignored; a last line without a
+// newline is a record if it parses (a live log) and one issue if not; a
+// truncated gzip stream keeps every complete record and adds one issue.
+//
+// Speed: the input is cut at newlines into 2 MiB chunks parsed on all
+// cores and merged in file order (line numbers in issues are exact). For a
+// plain file the lines are counted first and every column is allocated
+// once at its final size, so reading needs little more than the columns
+// themselves; for gzip or a pipe the chunks are kept and joined at the end
+// (about twice the columns at the peak).
+
 import (
 	"bytes"
 	"errors"
@@ -459,6 +496,7 @@ func init() {
 // firstLine returns the first non-blank line of head and whether it is
 // complete (ends in a newline, or is all there is of the input).
 func firstLine(head []byte) ([]byte, bool) {
+	head = bytes.TrimPrefix(head, utf8BOM)
 	for len(head) > 0 {
 		i := bytes.IndexByte(head, '\n')
 		var line []byte
@@ -525,6 +563,11 @@ func detectJSONL(head []byte, _ string) bool {
 }
 
 func readRewardspyJSONL(r io.Reader, name string, opt Options) (*Run, error) {
+	if len(opt.Map) > 0 {
+		// --map on a rewardspy log: read it as generic JSONL, which knows
+		// rewardspy's field names and applies the mapping on top.
+		return readJSONL(r, name, opt, false)
+	}
 	return readJSONL(r, name, opt, true)
 }
 
@@ -933,6 +976,9 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 		}
 		if len(l) > 0 && l[len(l)-1] == '\r' {
 			l = l[:len(l)-1]
+		}
+		if line == 1 {
+			l = bytes.TrimPrefix(l, utf8BOM) // a byte-order mark some editors write
 		}
 		if len(bytes.TrimSpace(l)) == 0 {
 			continue
@@ -1624,6 +1670,8 @@ func putStrings(c []string) {
 		stringPool.Put(&c)
 	}
 }
+
+var utf8BOM = []byte("\ufeff")
 
 // errorReader returns err on every Read (a truncated stream's error after
 // the bytes that were read).

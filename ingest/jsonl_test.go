@@ -449,3 +449,68 @@ func TestLongLine(t *testing.T) {
 		t.Fatalf("rows %d reward %v issues %v", run.Len(), r, run.Issues)
 	}
 }
+
+// TestFilePathSameAsStream: a plain file (columns sized by a line count
+// first) and a stream (chunks joined at the end) give identical runs.
+func TestFilePathSameAsStream(t *testing.T) {
+	var b bytes.Buffer
+	if err := ingesttest.WriteRewardspyJSONL(&b, 30000, 9); err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b.Bytes(), []byte("\n"))
+	lines[777] = []byte(`{"scalar_reward":"x"}` + "\n")
+	lines[20000] = []byte(`{"scalar_reward":0.5,"note":"text"}` + "\n") // a new column mid-file
+	data := bytes.Join(lines, nil)
+	path := filepath.Join(t.TempDir(), "f.jsonl")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := ingest.ReadFile(path, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ingest.Read(bytes.NewReader(data), path, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Len() != 29999 || !reflect.DeepEqual(a.Columns(), s.Columns()) || !reflect.DeepEqual(a.Issues, s.Issues) || !reflect.DeepEqual(a.Meta, s.Meta) {
+		t.Fatalf("rows %d/%d columns %v / %v issues %v / %v", a.Len(), s.Len(), a.Columns(), s.Columns(), a.Issues, s.Issues)
+	}
+	for _, name := range a.Columns() {
+		if x, ok := a.StringColumn(name); ok {
+			y, _ := s.StringColumn(name)
+			if !reflect.DeepEqual(x, y) {
+				t.Fatalf("column %s differs", name)
+			}
+			continue
+		}
+		x, _ := a.Column(name)
+		y, _ := s.Column(name)
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				t.Fatalf("column %s row %d: %v vs %v", name, i, x[i], y[i])
+			}
+		}
+	}
+	note, _ := a.StringColumn("extra.note")
+	if note[19999] != "text" {
+		t.Errorf("note %q", note[19999])
+	}
+}
+
+func TestJSONLByteOrderMark(t *testing.T) {
+	run := readString(t, "\ufeff"+`{"call_id":"a","scalar_reward":0.5}`+"\n", "bom.jsonl", ingest.Options{})
+	if run.Len() != 1 || run.Format != "rewardspy-jsonl" || run.Skipped != 0 {
+		t.Fatalf("rows %d format %s issues %v", run.Len(), run.Format, run.Issues)
+	}
+}
+
+func TestMapOnRewardspyLog(t *testing.T) {
+	text := `{"call_id":"a","timestamp":1.0,"step":0,"scalar_reward":1.5,"components":{"format":1.0,"correct":0.5}}` + "\n"
+	run := readString(t, text, "m.jsonl", ingest.Options{Map: map[string]string{"reward": "components/correct"}})
+	r, _ := run.Column("reward")
+	orig, _ := run.Column("extra.scalar_reward")
+	if r[0] != 0.5 || orig[0] != 1.5 || !run.Has("component.format") || run.Has("component.correct") || run.Grain != ingest.GrainCall {
+		t.Fatalf("columns %v reward %v grain %s", run.Columns(), r, run.Grain)
+	}
+}

@@ -65,7 +65,10 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 			run, err = nil, fmt.Errorf("%s: %w: corrupt Parquet file (%v)", name, ErrNotARun, p)
 		}
 	}()
-	pf, err := file.NewParquetReader(src)
+	rp := parquet.NewReaderProperties(nil)
+	rp.BufferedStreamEnabled = true // stream column chunks instead of loading each whole
+	rp.BufferSize = 1 << 20
+	pf, err := file.NewParquetReader(src, file.WithReadProps(rp))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: cannot read Parquet metadata: %v", name, ErrNotARun, err)
 	}

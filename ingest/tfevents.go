@@ -169,7 +169,20 @@ type tfEvent struct {
 	scalars []tfScalar
 }
 
-func decodeEvent(b []byte) (tfEvent, error) {
+// tagInterner returns one shared string per distinct tag, so a file of a
+// million events for a few tags allocates a few strings.
+type tagInterner map[string]string
+
+func (t tagInterner) get(b []byte) string {
+	if s, ok := t[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	t[s] = s
+	return s
+}
+
+func decodeEvent(b []byte, tags tagInterner) (tfEvent, error) {
 	var ev tfEvent
 	err := pbFields(b, func(f pbField) error {
 		switch {
@@ -182,7 +195,7 @@ func decodeEvent(b []byte) (tfEvent, error) {
 				if sf.num != 1 || sf.wire != 2 {
 					return nil
 				}
-				s, ok, err := decodeValue(sf.b)
+				s, ok, err := decodeValue(sf.b, tags)
 				if err != nil {
 					return err
 				}
@@ -198,16 +211,16 @@ func decodeEvent(b []byte) (tfEvent, error) {
 }
 
 // decodeValue reads a Summary.Value; ok is false for non-scalar values.
-func decodeValue(b []byte) (tfScalar, bool, error) {
+func decodeValue(b []byte, tags tagInterner) (tfScalar, bool, error) {
 	var s tfScalar
 	var nodeName string
 	has := false
 	err := pbFields(b, func(f pbField) error {
 		switch {
 		case f.num == 1 && f.wire == 2:
-			s.tag = string(f.b)
+			s.tag = tags.get(f.b)
 		case f.num == 7 && f.wire == 2:
-			nodeName = string(f.b)
+			nodeName = tags.get(f.b)
 		case f.num == 2 && f.wire == 5:
 			s.value = float64(math.Float32frombits(uint32(f.u)))
 			has = true
@@ -225,7 +238,7 @@ func decodeValue(b []byte) (tfScalar, bool, error) {
 				if mf.num == 1 && mf.wire == 2 { // plugin_data
 					return pbFields(mf.b, func(pf pbField) error {
 						if pf.num == 1 && pf.wire == 2 {
-							s.plugin = string(pf.b)
+							s.plugin = tags.get(pf.b)
 						}
 						return nil
 					})
@@ -485,6 +498,7 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 	var points []point
 	wall := map[int64]float64{}
 	plugin := map[string]string{} // tag -> plugin name from its first metadata
+	interner := tagInterner{}
 	var hdr [12]byte
 	var data bytes.Buffer
 	rec := 0
@@ -529,7 +543,7 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 			}
 			continue
 		}
-		ev, err := decodeEvent(body)
+		ev, err := decodeEvent(body, interner)
 		if err != nil {
 			if e := issues.add(rec, "", fmt.Sprintf("record %d is not a valid Event protobuf; skipped", rec), true); e != nil {
 				return nil, e

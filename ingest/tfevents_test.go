@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -309,7 +308,6 @@ func TestTFEventsTestdata(t *testing.T) {
 	if r, _ := run.Column("reward"); r[2] != 0.30000000000000004 {
 		t.Errorf("reward not lossless: %v", r[2])
 	}
-	_ = filepath.Base(path)
 }
 
 func FuzzTFEvents(f *testing.F) {

@@ -171,6 +171,7 @@ not json
 func FuzzVerl(f *testing.F) {
 	f.Add([]byte("\x1b[36m(TaskRunner pid=1)\x1b[0m step:1 - critic/score/mean:0.5 - val-core/a/b:0.2\n"))
 	f.Add([]byte("step:99999999999999999999999 - a:1\nstep:2 - :3 - b:: - c:tensor(0.5, device='cuda:0')\n"))
+	f.Add([]byte("step:1 - critic/score/mean:0.5\n\"Final validation metrics: {'val/acc': 0.7, 'x': nan}\"\nInitial validation metrics: {}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		run, err := ingest.Read(strings.NewReader(string(b)), "f.log", ingest.Options{Format: "verl"})
 		if err == nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/goodhart-rl/goodhart/analysis"
@@ -37,7 +38,11 @@ func checkRenders(t *testing.T, f *Figure) {
 			break
 		}
 	}
-	p, err := f.PNG()
+	// The sweep renders PNGs at a low resolution: the drawing code is the
+	// same at any dpi, and rasterising at 144 dpi under -race makes this
+	// test take minutes. TestSVGEmbedsFonts renders one at PNGDPI.
+	const dpi = 36
+	p, err := f.png(dpi, png.BestSpeed)
 	if err != nil {
 		t.Fatalf("%s: PNG: %v", f.Kind, err)
 	}
@@ -46,7 +51,7 @@ func checkRenders(t *testing.T, f *Figure) {
 		t.Fatalf("%s: PNG does not decode: %v", f.Kind, err)
 	}
 	w, _ := f.Size()
-	if got, want := cfg.Width, int(w.Dots(PNGDPI)+0.5); got != want {
+	if got, want := cfg.Width, int(w.Dots(dpi)+0.5); got != want {
 		t.Errorf("%s: PNG is %d px wide, want %d", f.Kind, got, want)
 	}
 }
@@ -97,13 +102,22 @@ func TestRenderTestdataRuns(t *testing.T) {
 	if len(files) < 10 {
 		t.Fatalf("found only %d testdata runs", len(files))
 	}
+	var mu sync.Mutex
 	drawn := map[string]int{}
+	t.Cleanup(func() {
+		for _, k := range []string{"timeline", "components", "balance", "session", "length", "group"} {
+			if drawn[k] == 0 {
+				t.Errorf("no testdata run drew a %s figure", k)
+			}
+		}
+	})
 	for _, path := range files {
 		if st, err := os.Stat(path); err != nil || st.IsDir() {
 			continue
 		}
 		rel, _ := filepath.Rel(ingesttest.Testdata(t), path)
 		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
 			run, err := ingest.ReadFile(path, ingest.Options{})
 			if err != nil {
 				t.Skipf("not a run: %v", err)
@@ -111,15 +125,13 @@ func TestRenderTestdataRuns(t *testing.T) {
 			if !run.Has(ingest.ColReward) {
 				t.Skip("no reward column")
 			}
-			for _, k := range renderAll(t, run) {
+			kinds := renderAll(t, run)
+			mu.Lock()
+			for _, k := range kinds {
 				drawn[k]++
 			}
+			mu.Unlock()
 		})
-	}
-	for _, k := range []string{"timeline", "components", "balance", "session", "length"} {
-		if drawn[k] == 0 {
-			t.Errorf("no testdata run drew a %s figure", k)
-		}
 	}
 }
 
@@ -138,10 +150,13 @@ func TestRenderRealData(t *testing.T) {
 	if testing.Short() && len(files) > 4 {
 		files = files[:4]
 	}
+	var mu sync.Mutex
 	drawn := map[string]int{}
+	t.Cleanup(func() { t.Logf("figures drawn from real data: %v", drawn) })
 	for _, path := range files {
 		rel, _ := filepath.Rel(dir, path)
 		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
 			run, err := ingest.ReadFile(path, ingest.Options{})
 			if err != nil {
 				t.Skipf("not read: %v", err)
@@ -149,12 +164,14 @@ func TestRenderRealData(t *testing.T) {
 			if !run.Has(ingest.ColReward) {
 				t.Skipf("no reward column (%s)", run.Format)
 			}
-			for _, k := range renderAll(t, run) {
+			kinds := renderAll(t, run)
+			mu.Lock()
+			for _, k := range kinds {
 				drawn[k]++
 			}
+			mu.Unlock()
 		})
 	}
-	t.Logf("figures drawn from real data: %v", drawn)
 }
 
 func TestSVGEmbedsFonts(t *testing.T) {

@@ -146,7 +146,8 @@ func TestShowInTmux(t *testing.T) {
 
 // testShowFollow runs `reportgen show --follow`, grows the log from the
 // test, and reads the screen back: counts, statuses, a new alert, a
-// malformed line, pause, export, truncation, resize and quit.
+// malformed line, pause, export, truncation, resize and quit. It uses
+// rewardspy's five detectors, whose behaviour on the demo run is fixed.
 func testShowFollow(t *testing.T, bin string) {
 	hacked := readLines(t, ingesttest.Testdata(t, "runs", "hacked.jsonl"))
 	if len(hacked) < 600 {
@@ -157,7 +158,7 @@ func testShowFollow(t *testing.T, bin string) {
 	export := filepath.Join(dir, "out.csv")
 	appendLines(t, run, hacked[:300])
 
-	s := startTmux(t, nil, fmt.Sprintf("cd %s && %s show live.jsonl --follow --interval 50ms --export out.csv", dir, bin))
+	s := startTmux(t, nil, fmt.Sprintf("cd %s && %s show live.jsonl --follow --interval 50ms --export out.csv --detectors rewardspy", dir, bin))
 
 	rows := s.waitFor("first 300 records", "following 300 records", "HEALTHY", "variance        OK", "alerts, newest first (0)", "#300 ")
 	if len(rows) != 24 {

@@ -69,7 +69,16 @@ func showLoop(scr tcell.Screen, o *showOptions) (int, error) {
 	exporting := false
 	var frozen *showView // the view shown while paused
 	lastVersion := -1
-	draw := func(force bool) {
+	var draw func(bool)
+	quitNow := func() (int, error) {
+		if exporting { // let the export finish: no half-written temp file
+			ui.export = "finishing the export before quitting..."
+			draw(true)
+			<-exportDone
+		}
+		return m.view().ExitCode, nil
+	}
+	draw = func(force bool) {
 		if frozen != nil {
 			m.mu.Lock()
 			frozen.NewSincePause = m.records - frozen.Records
@@ -97,7 +106,7 @@ func showLoop(scr tcell.Screen, o *showOptions) (int, error) {
 			case *tcell.EventKey:
 				switch {
 				case ev.Key() == tcell.KeyCtrlC || ev.Key() == tcell.KeyEscape || ev.Rune() == 'q' || ev.Rune() == 'Q':
-					return m.view().ExitCode, nil
+					return quitNow()
 				case ev.Rune() == 'p' || ev.Rune() == 'P' || ev.Rune() == ' ':
 					if frozen == nil {
 						frozen = m.view()
@@ -116,7 +125,7 @@ func showLoop(scr tcell.Screen, o *showOptions) (int, error) {
 				}
 			}
 		case <-sigs:
-			return m.view().ExitCode, nil
+			return quitNow()
 		case msg := <-exportDone:
 			exporting = false
 			ui.export = msg
@@ -466,6 +475,8 @@ func (u *showUI) stateText(v *showView) string {
 		return "waiting for the file"
 	case u.follow:
 		return "following " + recs
+	case !u.done:
+		return "reading... " + recs
 	}
 	return recs
 }
