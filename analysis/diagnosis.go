@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -93,11 +94,20 @@ func (e *Engine) diagnosis(results []NamedResult, alerts []Alert) string {
 	fmt.Fprintf(&b, "The reward curve looks fine (mean %s, %s), but %s.\n",
 		PyFixed(e.reward.Mean(), 2), e.trend(), joinReasons(reasons))
 	if len(alerts) > 0 {
-		first := alerts[0].Step
+		first := alerts[0]
 		for _, a := range alerts {
-			first = min(first, a.Step)
+			if a.Step < first.Step {
+				first = a
+			}
 		}
-		fmt.Fprintf(&b, "First flagged near step %d. Inspect rollouts from there for shortcut behavior.", first)
+		if e.unit == "calls" {
+			fmt.Fprintf(&b, "First flagged near step %d. Inspect rollouts from there for shortcut behavior.", first.Step)
+		} else {
+			// Trainer logs: name the trainer's own step, the one the
+			// user's dashboards show, and the record count beside it.
+			fmt.Fprintf(&b, "First flagged near step %s (record %d). Inspect rollouts from there for shortcut behavior.",
+				strconv.FormatFloat(first.RunStep, 'f', -1, 64), first.Step)
+		}
 	}
 	return b.String()
 }

@@ -229,6 +229,11 @@ func appendCSVField(b []byte, s string) []byte {
 // read from rewardspy JSONL the output is byte-identical to the input.
 // Other columns follow as top-level keys named as the column
 // ("reward_std", "eval.accuracy", "extra.lr"); missing values are left out.
+// A record without a reward therefore has no scalar_reward: rewardspy
+// cannot read it, and goodhart reports and skips it when it reads the file
+// back as rewardspy JSONL (unless the first record lacks it too, which makes
+// the file generic JSONL). Export runs with reward gaps (eval-only steps) to
+// CSV or Parquet to keep every row.
 func WriteJSONL(w io.Writer, run *Run) error {
 	cols := exportLayout(run)
 	byName := map[string]*outCol{}
