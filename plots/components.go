@@ -73,29 +73,103 @@ func Components(run *ingest.Run, opt Options) (*Figure, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("components: %w: the run logs no reward components", ErrNotApplicable)
 	}
-	x, xlabel := xAxis(run)
+	x, xlabel := xAxisLazy(run)
 	w := opt.window(run)
-	shares := ComponentShares(run, w)
+	bx, shares := shareBands(run, names, x, w, opt.Buckets)
 	exp := opt.expectedShares()
 	f := &Figure{Kind: "components", Title: fmt.Sprintf("Component shares of the reward (rolling, W=%d)", w)}
 	pa := newPanel("", xlabel, "share of |reward| (%)")
 	f.Panels = []*Panel{pa}
 	for k, c := range names {
 		col := SeriesColor(k)
-		d := Downsample(x, shares[c], opt.Buckets)
-		pa.add(c, NewLine(d.X, d.Mean, col))
+		pa.add(c, NewLine(bx, shares[k], col))
 		if e, ok := exp[c]; ok {
 			l := NewHLine(e, col)
 			l.Width = 1.4
 			pa.add(fmt.Sprintf("%s expected (%.1f%%)", c, e), l)
 		}
 	}
+	logged := map[string]bool{}
+	for _, c := range names {
+		logged[c] = true
+	}
 	for _, c := range sortedKeys(exp) {
-		if _, ok := shares[c]; !ok && exp[c] > 0 {
+		if !logged[c] && exp[c] > 0 {
 			f.Notes = append(f.Notes, fmt.Sprintf("%q is expected (%.1f%%) but never logged.", c, exp[c]))
 		}
 	}
 	pa.Plot.Y.Min = math.Min(pa.Plot.Y.Min, 0)
 	pa.Plot.Y.Max = math.Max(pa.Plot.Y.Max, 100)
 	return f, nil
+}
+
+// shareBands is ComponentShares followed by Downsample (bucket means) in
+// one pass, without materialising a full series per component. x == nil
+// means x[i] = i. It returns the bucket x values and, per component in the
+// order of names, the mean share of each bucket (NaN where no record of the
+// bucket has a share).
+func shareBands(run *ingest.Run, names []string, x []float64, w, buckets int) ([]float64, [][]float64) {
+	n := run.Len()
+	if buckets <= 0 {
+		buckets = DefaultBuckets
+	}
+	if w <= 0 {
+		w = 1
+	}
+	per := 1
+	if n > buckets {
+		per = (n + buckets - 1) / buckets
+	}
+	m := (n + per - 1) / per
+	cols := make([][]float64, len(names))
+	for k, c := range names {
+		cols[k], _ = run.Column(ingest.ComponentPrefix + c)
+	}
+	bx := make([]float64, m)
+	out := make([][]float64, len(names))
+	for k := range out {
+		out[k] = make([]float64, m)
+	}
+	sums := make([]float64, len(names))
+	acc := make([]float64, len(names))
+	for b := 0; b < m; b++ {
+		from, to := b*per, min((b+1)*per, n)
+		sx := 0.0
+		cnt := 0
+		clear(acc)
+		for i := from; i < to; i++ {
+			sx += xAt(x, i)
+			total := 0.0
+			for k, col := range cols {
+				if v := col[i]; v == v {
+					sums[k] += math.Abs(v)
+				}
+				if j := i - w; j >= 0 {
+					if v := col[j]; v == v {
+						sums[k] -= math.Abs(v)
+					}
+				}
+				if sums[k] < 1e-12 {
+					sums[k] = math.Max(0, sums[k])
+				}
+				total += sums[k]
+			}
+			if total <= 0 {
+				continue
+			}
+			for k := range cols {
+				acc[k] += 100 * sums[k] / total
+			}
+			cnt++
+		}
+		bx[b] = sx / float64(to-from)
+		for k := range cols {
+			if cnt == 0 {
+				out[k][b] = math.NaN()
+			} else {
+				out[k][b] = acc[k] / float64(cnt)
+			}
+		}
+	}
+	return bx, out
 }

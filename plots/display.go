@@ -90,27 +90,7 @@ func ShowDataFrame(df dataframe.DataFrame, n int) {
 func ShowRun(run *ingest.Run, n int) {
 	displayHTML(fmt.Sprintf("<p><b>%s</b>: %s, grain %s, %d records, %d skipped</p>",
 		template.HTMLEscapeString(run.Source), template.HTMLEscapeString(run.Format),
-		template.HTMLEscapeString(string(run.Grain)), run.Len(), run.Skipped) + DataFrameHTML(Frame(run), n))
-}
-
-// Frame returns a gota DataFrame view of a run for exploration in a
-// notebook: one column per run column (numeric columns as float, NaN for
-// missing; string columns as string), in Run.Columns order. It copies the
-// data; keep it to notebook-sized runs (gota builds a 1M-row frame in about
-// a quarter of a second).
-func Frame(run *ingest.Run) dataframe.DataFrame {
-	var cols []series.Series
-	for _, name := range run.Columns() {
-		if c, ok := run.Column(name); ok {
-			cols = append(cols, series.New(c, series.Float, name))
-		} else if s, ok := run.StringColumn(name); ok {
-			cols = append(cols, series.New(s, series.String, name))
-		}
-	}
-	if len(cols) == 0 {
-		return dataframe.New()
-	}
-	return dataframe.New(cols...)
+		template.HTMLEscapeString(string(run.Grain)), run.Len(), run.Skipped) + DataFrameHTML(run.DataFrame(), n))
 }
 
 // DataFrameHTML renders the first n rows (all when n <= 0) of df as an

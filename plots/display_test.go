@@ -12,7 +12,7 @@ func TestFrameAndDataFrameHTML(t *testing.T) {
 	run := ingest.NewRun(3)
 	run.SetColumn(ingest.ColReward, []float64{0.5, math.NaN(), 2})
 	run.SetStringColumn(ingest.ColCallID, []string{"a", "b", "<c>"})
-	df := Frame(run)
+	df := run.DataFrame()
 	if df.Nrow() != 3 || df.Ncol() != 2 {
 		t.Fatalf("frame is %dx%d, want 3x2", df.Nrow(), df.Ncol())
 	}
@@ -25,7 +25,7 @@ func TestFrameAndDataFrameHTML(t *testing.T) {
 	if strings.Contains(DataFrameHTML(df, 0), "<c>") || strings.Contains(DataFrameHTML(df, 0), "rows shown") {
 		t.Error("all rows: the string cell must be escaped and no 'rows shown' note given")
 	}
-	if Frame(ingest.NewRun(0)).Nrow() != 0 {
+	if ingest.NewRun(0).DataFrame().Nrow() != 0 {
 		t.Error("empty run should give an empty frame")
 	}
 }

@@ -2,7 +2,9 @@ package plots
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 
 	"github.com/goodhart-rl/goodhart/analysis"
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -14,8 +16,9 @@ var nan = math.NaN()
 // `reportgen plot --kind`.
 var Kinds = []string{"timeline", "components", "balance", "session", "length", "group", "divergence"}
 
-// Figure draws one figure by kind. bal and ses may be nil for the kinds
-// that do not need them.
+// FigureOf draws one figure by kind (one of Kinds). bal and ses may be nil
+// for the kinds that do not need them; a nil one for balance or session
+// gives ErrNotApplicable.
 func FigureOf(kind string, run *ingest.Run, rep *analysis.Report, bal *BalanceView, ses *SessionView, opt Options) (*Figure, error) {
 	switch kind {
 	case "timeline":
@@ -33,7 +36,7 @@ func FigureOf(kind string, run *ingest.Run, rep *analysis.Report, bal *BalanceVi
 	case "divergence":
 		return Divergence(run, rep, opt)
 	}
-	return nil, errors.New("unknown figure kind " + quote(kind) + " (want timeline, components, balance, session, length, group or divergence)")
+	return nil, fmt.Errorf("unknown figure kind %q (want %s)", kind, strings.Join(Kinds, ", "))
 }
 
 // AllFigures draws every figure that applies, in Kinds order. Figures that
@@ -52,5 +55,3 @@ func AllFigures(run *ingest.Run, rep *analysis.Report, bal *BalanceView, ses *Se
 	}
 	return figs, errs
 }
-
-func quote(s string) string { return "\"" + s + "\"" }

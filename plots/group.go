@@ -70,7 +70,8 @@ func GroupCollapseRate(run *ingest.Run, x []float64) (gx, rate []float64) {
 // with a group column, the share of the last 500 groups whose rewards do
 // not vary (GroupCollapseRate); for step-grain runs with zero_std_frac, the
 // logged fraction of zero-variance groups and its running mean over the
-// last min(500, n) steps. The detector's 50% line and its alerts are drawn.
+// last min(500, n) steps. The detector's 50% alert line is drawn and its
+// flagged ranges are shaded.
 // ErrNotApplicable when the run has neither column.
 func GroupCollapse(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error) {
 	x, xlabel := xAxis(run)

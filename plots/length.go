@@ -31,7 +31,7 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 	if (!hasLen && !hasClip) || run.Len() == 0 {
 		return nil, fmt.Errorf("length: %w: the run has no length or clip_ratio column (map one with --map length=<key>)", ErrNotApplicable)
 	}
-	x, xlabel := xAxis(run)
+	x, xlabel := xAxisLazy(run)
 	w := opt.window(run)
 	f := &Figure{Kind: "length", Title: "Response length"}
 	if hasLen {
@@ -40,15 +40,13 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 			pa.Plot.Title.Text = "Mean response length"
 		}
 		f.Panels = append(f.Panels, pa)
-		raw := Downsample(x, ln, opt.Buckets)
+		raw, mean, _, _ := RollingBands(x, ln, w, opt.Buckets)
 		if raw.PerBucket == 1 {
 			pa.add("length", &Line{X: raw.X, Y: raw.Mean, LineStyle: thin(Fade(SkyBlue, 0.6))})
 		} else {
 			pa.add("length, bucket min–max", &Band{X: raw.X, Lo: raw.Min, Hi: raw.Max, Color: Fade(SkyBlue, 0.35)})
 		}
-		mean, _ := Rolling(ln, w)
-		dm := Downsample(x, mean, opt.Buckets)
-		pa.add(fmt.Sprintf("rolling mean (W=%d)", w), NewLine(dm.X, dm.Mean, Blue))
+		pa.add(fmt.Sprintf("rolling mean (W=%d)", w), NewLine(raw.X, mean, Blue))
 		if bm, bs, ok := baseline(ln, w); ok {
 			pa.add(fmt.Sprintf("baseline (first %d)", w), NewHLine(bm, Grey))
 			if bs >= 1 {
@@ -57,7 +55,7 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 				pa.add(fmt.Sprintf("drift limit (±%gσ)", t), hi, lo)
 			}
 		}
-		addDetectorMarkers(pa, rep, "length", x, func(i int) float64 { return mean[i] })
+		addDetectorMarkers(pa, rep, "length", x, func(i int) float64 { return rollingMeanAt(ln, w, i) })
 	}
 	if hasClip {
 		pc := newPanel("", xlabel, "clipped at max length (%)")
@@ -68,6 +66,9 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 		pct := make([]float64, len(clip))
 		for i, v := range clip {
 			pct[i] = 100 * v
+		}
+		if x == nil {
+			x = run.Steps()
 		}
 		cx, cy := compact(x, pct)
 		d := Downsample(cx, cy, opt.Buckets)

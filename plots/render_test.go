@@ -122,6 +122,13 @@ func TestRenderTestdataRuns(t *testing.T) {
 			if err != nil {
 				t.Skipf("not a run: %v", err)
 			}
+			if !run.Has(ingest.ColReward) && run.Has(ingest.ExtraPrefix+"train_reward") {
+				// A generic per-step JSONL: map it as a user would.
+				run, err = ingest.ReadFile(path, ingest.Options{Map: map[string]string{"reward": "train_reward"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 			if !run.Has(ingest.ColReward) {
 				t.Skip("no reward column")
 			}
@@ -160,6 +167,12 @@ func TestRenderRealData(t *testing.T) {
 			run, err := ingest.ReadFile(path, ingest.Options{})
 			if err != nil {
 				t.Skipf("not read: %v", err)
+			}
+			if !run.Has(ingest.ColReward) && run.Has(ingest.ExtraPrefix+"train_reward") {
+				run, err = ingest.ReadFile(path, ingest.Options{Map: map[string]string{"reward": "train_reward"}})
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 			if !run.Has(ingest.ColReward) {
 				t.Skipf("no reward column (%s)", run.Format)

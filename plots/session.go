@@ -226,7 +226,7 @@ func pointOf(s *analysis.Snapshot) SessionPoint {
 // and options (closed loop unless ropt.OpenLoop, like `reportgen align`)
 // and returns the session for drawing, keeping about 2,000 snapshots: every
 // k-th, each one that applied a correction or changed the flag, and the
-// last. ErrNotApplicable (wrapped) when the run has no components.
+// one at the run's last record. ErrNotApplicable (wrapped) when the run has no components.
 func Align(run *ingest.Run, expected map[string]float64, opt analysis.AlignOptions, ropt analysis.ReplayOptions) (*SessionView, error) {
 	if len(components(run)) == 0 {
 		return nil, fmt.Errorf("session: %w: the run logs no reward components", ErrNotApplicable)
@@ -240,22 +240,15 @@ func Align(run *ingest.Run, expected map[string]float64, opt analysis.AlignOptio
 	v := sessionBase(cfg)
 	stride := max(1, (run.Len()-cfg.BaselineSteps+maxSessionPoints-1)/maxSessionPoints)
 	prevFlag := ""
-	var last SessionPoint
-	seen, keptLast := false, false
 	a.OnSnapshot(func(s analysis.Snapshot) {
-		p := pointOf(&s)
-		keep := s.Step%stride == 0 || len(p.Corrected) > 0 || s.Flag != prevFlag
+		keep := s.Step%stride == 0 || len(s.CorrectionsApplied) > 0 || s.Flag != prevFlag || s.Step == run.Len()
 		prevFlag = s.Flag
-		if keep {
-			v.Points = append(v.Points, p)
+		if keep { // build the point only when kept: a replay makes one snapshot per record
+			v.Points = append(v.Points, pointOf(&s))
 		}
-		last, seen, keptLast = p, true, keep
 	})
 	if _, err := a.Replay(run, ropt); err != nil {
 		return nil, err
-	}
-	if seen && !keptLast {
-		v.Points = append(v.Points, last)
 	}
 	return v, nil
 }

@@ -63,3 +63,18 @@ func TestMergeRanges(t *testing.T) {
 		}
 	}
 }
+
+func TestShareBandsMatchesComponentShares(t *testing.T) {
+	run := synthRun(1000, true)
+	names := components(run)
+	x := run.Steps()
+	for _, buckets := range []int{7, 100, 5000} {
+		bx, got := shareBands(run, names, x, 30, buckets)
+		all := ComponentShares(run, 30)
+		for k, c := range names {
+			want := Downsample(x, all[c], buckets)
+			eqSlice(t, "x", bx, want.X)
+			eqSlice(t, c, got[k], want.Mean)
+		}
+	}
+}
