@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,11 +34,19 @@ var benchData struct {
 	err     error
 }
 
+// benchFiles returns the benchmark inputs, generated once into
+// $TMPDIR/goodhart-bench-1M and reused by later runs (the generator is
+// deterministic; delete the directory to regenerate).
 func benchFiles(b *testing.B) (jsonl, parquet string) {
 	benchData.once.Do(func() {
-		dir, err := os.MkdirTemp("", "goodhart-bench")
-		if err != nil {
+		dir := filepath.Join(os.TempDir(), "goodhart-bench-1M")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			benchData.err = err
+			return
+		}
+		benchData.jsonl = filepath.Join(dir, "bench.jsonl")
+		benchData.parquet = filepath.Join(dir, "bench.parquet")
+		if _, err := os.Stat(benchData.parquet); err == nil {
 			return
 		}
 		var buf bytes.Buffer
@@ -45,8 +54,10 @@ func benchFiles(b *testing.B) (jsonl, parquet string) {
 			benchData.err = err
 			return
 		}
-		benchData.jsonl = filepath.Join(dir, "bench.jsonl")
-		if err := os.WriteFile(benchData.jsonl, buf.Bytes(), 0o644); err != nil {
+		if err := ingest.WriteFileAtomic(benchData.jsonl, func(w io.Writer) error {
+			_, err := w.Write(buf.Bytes())
+			return err
+		}); err != nil {
 			benchData.err = err
 			return
 		}
@@ -55,7 +66,6 @@ func benchFiles(b *testing.B) (jsonl, parquet string) {
 			benchData.err = err
 			return
 		}
-		benchData.parquet = filepath.Join(dir, "bench.parquet")
 		benchData.err = ingest.WriteFileAtomic(benchData.parquet, func(w io.Writer) error {
 			return ingest.WriteParquet(w, run)
 		})
@@ -173,4 +183,28 @@ func BenchmarkReadJSONL(b *testing.B) {
 func BenchmarkReadParquet(b *testing.B) {
 	_, p := benchFiles(b)
 	benchRead(b, p)
+}
+
+// BenchmarkReadJSONLGzip reads the same log gzipped: no line count up
+// front, so batches are joined at the end.
+func BenchmarkReadJSONLGzip(b *testing.B) {
+	j, _ := benchFiles(b)
+	gz := j + ".gz"
+	if _, err := os.Stat(gz); err != nil {
+		data, err := os.ReadFile(j)
+		if err != nil {
+			b.Fatal(err)
+		}
+		err = ingest.WriteFileAtomic(gz, func(w io.Writer) error {
+			zw := gzip.NewWriter(w)
+			if _, err := zw.Write(data); err != nil {
+				return err
+			}
+			return zw.Close()
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchRead(b, gz)
 }

@@ -73,8 +73,11 @@ type floatBuilder struct {
 }
 
 func (b *floatBuilder) add(x float64) {
-	if len(b.chunks) == 0 || len(b.chunks[len(b.chunks)-1]) == colChunk {
-		b.chunks = append(b.chunks, make([]float64, 0, colChunk))
+	if len(b.chunks) == 0 || len(b.chunks[len(b.chunks)-1]) == cap(b.chunks[len(b.chunks)-1]) {
+		// Chunks grow 64, 128, ... up to colChunk values: small tables
+		// (or very wide ones) stay small, long columns are never copied.
+		size := min(max(64, b.n), colChunk)
+		b.chunks = append(b.chunks, make([]float64, 0, size))
 	}
 	last := &b.chunks[len(b.chunks)-1]
 	*last = append(*last, x)
@@ -267,7 +270,7 @@ func (c *csvCol) toString(n int) {
 	c.isStr = true
 	nums := c.num.finish()
 	c.num = floatBuilder{}
-	c.str = make([]string, n, n+colChunk)
+	c.str = make([]string, n, n+64)
 	for i, x := range nums {
 		if !math.IsNaN(x) {
 			c.str[i] = string(appendNumText(nil, x))

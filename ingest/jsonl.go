@@ -392,7 +392,12 @@ var strSpecial = func() (t [256]bool) {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// num scans a JSON number (strict grammar) and parses it.
+// num scans a JSON number (strict grammar) and parses it in the same pass:
+// a mantissa of at most 15 significant digits with a decimal exponent
+// within ±22 is computed exactly (Clinger's fast path: mantissa and 10^k
+// are exact float64 values, so one multiplication or division is correctly
+// rounded, the same bits strconv.ParseFloat gives); anything else goes to
+// strconv.ParseFloat.
 func (s *jsonScanner) num() (float64, error) {
 	start := s.i
 	b := s.b
@@ -406,28 +411,39 @@ func (s *jsonScanner) num() (float64, error) {
 		s.i = i
 		return 0, s.fail("bad number")
 	}
-	intStart := i
-	if b[i] == '0' {
+	var mant uint64
+	nd, frac := 0, 0
+	switch c := b[i]; {
+	case c == '0':
 		i++
-	} else if b[i] >= '1' && b[i] <= '9' {
+	case c >= '1' && c <= '9':
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			if nd < 19 {
+				mant = mant*10 + uint64(b[i]-'0')
+			}
+			nd++
 			i++
 		}
-	} else {
-		if b[i] == 'I' {
-			s.i = i
-			return 0, s.fail("not a finite number (NaN/Infinity)")
-		}
+	case c == 'I':
+		s.i = i
+		return 0, s.fail("not a finite number (NaN/Infinity)")
+	default:
 		s.i = i
 		return 0, s.fail("bad number")
 	}
-	intEnd := i
-	simple := true
 	if i < len(b) && b[i] == '.' {
-		simple = false
 		i++
 		d := i
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			if nd > 0 || b[i] != '0' {
+				if nd < 19 {
+					mant = mant*10 + uint64(b[i]-'0')
+					frac++
+				}
+				nd++
+			} else {
+				frac++ // a leading zero of 0.000x
+			}
 			i++
 		}
 		if i == d {
@@ -435,35 +451,49 @@ func (s *jsonScanner) num() (float64, error) {
 			return 0, s.fail("bad number: no digits after '.'")
 		}
 	}
+	exp := 0
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		simple = false
 		i++
+		eneg := false
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			eneg = b[i] == '-'
 			i++
 		}
 		d := i
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			if exp < 10000 {
+				exp = exp*10 + int(b[i]-'0')
+			}
 			i++
 		}
 		if i == d {
 			s.i = i
 			return 0, s.fail("bad number: no digits in the exponent")
 		}
+		if eneg {
+			exp = -exp
+		}
 	}
 	s.i = i
-	if x, ok := fastFloat(b[intStart:i], neg); ok {
-		return x, nil
-	}
-	if simple && intEnd-intStart <= 15 {
-		var v int64
-		for _, c := range b[intStart:intEnd] {
-			v = v*10 + int64(c-'0')
+	if nd <= 15 {
+		e := exp - frac
+		x := float64(mant)
+		ok := true
+		switch {
+		case mant == 0 || e == 0:
+		case e > 0 && e <= 22:
+			x *= pow10[e]
+		case e < 0 && e >= -22:
+			x /= pow10[-e]
+		default:
+			ok = false
 		}
-		x := float64(v)
-		if neg {
-			x = -x
+		if ok {
+			if neg {
+				x = -x
+			}
+			return x, nil
 		}
-		return x, nil
 	}
 	tok := b[start:i]
 	x, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), 64)
@@ -665,8 +695,15 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 			}
 			batches[b.seq] = b
 			for m.next < len(batches) && batches[m.next] != nil {
-				m.add(batches[m.next])
+				if m.err == nil {
+					m.add(batches[m.next])
+				} else {
+					m.next++
+				}
 			}
+		}
+		if m.err != nil {
+			return nil, fmt.Errorf("%s: %w", name, m.err)
 		}
 		run = m.finish()
 		if order := componentOrder(batches); order != "" {
@@ -679,7 +716,9 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 			}
 			batches[b.seq] = b
 		}
-		run = assembleBatches(batches)
+		if run, err = assembleBatches(batches); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	if readErr != nil {
 		return nil, fmt.Errorf("%s: %w", name, readErr)
@@ -808,6 +847,7 @@ func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int)
 // jsonlBatch holds the rows parsed from one chunk.
 type jsonlBatch struct {
 	seq     int
+	lines   int // lines in the chunk (an upper bound on rows)
 	rows    int
 	cols    []*batchCol
 	byName  map[string]int
@@ -828,6 +868,8 @@ type batchCol struct {
 	sp    []int64 // string cells: start<<32 | end into sbuf; -1 = missing
 	ss    []string
 	has   bool // some row has a value
+
+	capHint int // initial capacity: the batch's line count for its first 64 columns
 }
 
 type pendingVal struct {
@@ -885,7 +927,11 @@ func (b *jsonlBatch) columnFor(key []byte, rewardspy bool, km *keyMapper, mu *sy
 	i, ok := b.byName[name]
 	if !ok {
 		i = len(b.cols)
-		b.cols = append(b.cols, &batchCol{name: name, want: want})
+		hint := 256 // a log with ever new keys must not allocate lines x keys
+		if i < 64 {
+			hint = b.lines
+		}
+		b.cols = append(b.cols, &batchCol{name: name, want: want, capHint: hint})
 		b.byName[name] = i
 	}
 	b.byKey[k] = i
@@ -894,7 +940,7 @@ func (b *jsonlBatch) columnFor(key []byte, rewardspy bool, km *keyMapper, mu *sy
 
 func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *sync.Mutex, scratch *[]byte) *jsonlBatch {
 	b := &jsonlBatch{seq: c.seq, byName: map[string]int{}, byKey: map[string]int{}}
-	est := bytes.Count(c.data, []byte{'\n'}) + 1
+	b.lines = bytes.Count(c.data, []byte{'\n'}) + 1
 	var pend []pendingVal
 	var compSeq, lastSeq []int32
 	orderSet := map[string]bool{}
@@ -1015,7 +1061,7 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 		}
 		row := b.rows
 		for _, p := range pend {
-			b.cols[p.col].set(b, row, p, est)
+			b.cols[p.col].set(b, row, p)
 			b.cols[p.col].has = true
 		}
 		b.rows++
@@ -1067,7 +1113,7 @@ func kindName(k int) string {
 // set stores a value at row, padding the column with missing values.
 // A numeric column that receives a string becomes a string column (its
 // numbers are kept as their shortest text), so no value is lost.
-func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal, est int) {
+func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 	if p.isStr && !bc.isStr {
 		bc.toString(b)
 	}
@@ -1090,7 +1136,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal, est int) {
 		return
 	}
 	if bc.num == nil {
-		bc.num = getFloats(est)
+		bc.num = getFloats(bc.capHint)
 	}
 	for len(bc.num) < row {
 		bc.num = append(bc.num, math.NaN())
@@ -1147,9 +1193,10 @@ func int32sKey(a []int32) string {
 }
 
 // assembleBatches concatenates the batches, in order, into exact-size
-// columns. Each batch column is released as soon as it is copied, so the
-// peak is about the final columns plus one column's worth of batches.
-func assembleBatches(batches []*jsonlBatch) *Run {
+// columns. Each batch column is released as soon as it is copied and, for
+// big runs, collected before the next column is allocated, so the peak is
+// about the final columns plus one column (rather than twice the columns).
+func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 	n := 0
 	type colInfo struct {
 		isStr bool
@@ -1167,6 +1214,9 @@ func assembleBatches(batches []*jsonlBatch) *Run {
 				ci = &colInfo{}
 				info[bc.name] = ci
 				names = append(names, bc.name)
+				if len(names) > MaxColumns {
+					return nil, errTooManyColumns
+				}
 			}
 			if bc.isStr {
 				ci.isStr = true
@@ -1205,6 +1255,7 @@ func assembleBatches(batches []*jsonlBatch) *Run {
 			if any {
 				run.SetStringColumn(name, out)
 			}
+			reclaim(n)
 			continue
 		}
 		out := make([]float64, n)
@@ -1223,11 +1274,12 @@ func assembleBatches(batches []*jsonlBatch) *Run {
 		if any {
 			run.SetColumn(name, out)
 		}
+		reclaim(n)
 	}
 	if order := componentOrder(batches); order != "" {
 		run.Meta = map[string]string{MetaComponentOrder: order}
 	}
-	return run
+	return run, nil
 }
 
 func fillNaN(c []float64) {
@@ -1307,71 +1359,6 @@ func jsonStringList(s []string) string {
 		b = appendPyJSONString(b, x)
 	}
 	return string(append(b, ']'))
-}
-
-// fastFloat parses a JSON number (sign already consumed, grammar already
-// checked) when its decimal mantissa has at most 15 significant digits and
-// its decimal exponent is within ±22: then mantissa and 10^k are exact
-// float64 values and one multiplication or division gives the correctly
-// rounded result, the same bits strconv.ParseFloat returns (Clinger's fast
-// path). Anything else returns ok=false for ParseFloat to handle.
-func fastFloat(t []byte, neg bool) (float64, bool) {
-	var mant uint64
-	nd, frac, exp := 0, 0, 0
-	i := 0
-	for ; i < len(t) && t[i] >= '0' && t[i] <= '9'; i++ {
-		if nd > 0 || t[i] != '0' {
-			nd++
-		}
-		mant = mant*10 + uint64(t[i]-'0')
-	}
-	if i < len(t) && t[i] == '.' {
-		i++
-		for ; i < len(t) && t[i] >= '0' && t[i] <= '9'; i++ {
-			if nd > 0 || t[i] != '0' {
-				nd++
-			}
-			mant = mant*10 + uint64(t[i]-'0')
-			frac++
-		}
-	}
-	if nd > 15 {
-		return 0, false
-	}
-	if i < len(t) {
-		i++ // e or E
-		eneg := false
-		if t[i] == '+' || t[i] == '-' {
-			eneg = t[i] == '-'
-			i++
-		}
-		for ; i < len(t); i++ {
-			exp = exp*10 + int(t[i]-'0')
-			if exp > 400 {
-				return 0, false
-			}
-		}
-		if eneg {
-			exp = -exp
-		}
-	}
-	exp -= frac
-	x := float64(mant)
-	switch {
-	case mant == 0:
-		x = 0
-	case exp == 0:
-	case exp > 0 && exp <= 22:
-		x *= pow10[exp]
-	case exp < 0 && exp >= -22:
-		x /= pow10[-exp]
-	default:
-		return 0, false
-	}
-	if neg {
-		x = -x
-	}
-	return x, true
 }
 
 // fastRewardspy parses the exact line layout rewardspy writes
@@ -1503,6 +1490,16 @@ func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend *[]pendingVal, comp *
 	return s.i == len(l)-1 && l[s.i] == '}'
 }
 
+// reclaim runs a collection after a big column was assembled, so that the
+// batch storage just released is reused for the next column instead of
+// the heap growing to twice the run (the default GC pacing would wait).
+// Runs of half a million rows or more only: it costs a few milliseconds.
+func reclaim(rows int) {
+	if rows >= 1<<19 {
+		runtime.GC()
+	}
+}
+
 // countLines counts the lines of f from off to its end (an upper bound on
 // the records), or returns -1 when f is nil or cannot be read at an offset
 // (a pipe). It reads through the page cache at memory speed: ~50 ms for
@@ -1536,6 +1533,7 @@ func countLines(f *os.File, off int64) int {
 
 // merger copies batches, in file order, into columns sized for total rows.
 type merger struct {
+	err   error
 	total int
 	n     int // rows so far
 	next  int // seq of the next batch to add
@@ -1577,6 +1575,10 @@ func (m *merger) add(b *jsonlBatch) {
 		_, isStr := m.str[bc.name]
 		if !isNum && !isStr {
 			m.names = append(m.names, bc.name)
+			if len(m.names) > MaxColumns {
+				m.err = errTooManyColumns
+				return
+			}
 			if bc.isStr {
 				m.str[bc.name] = make([]string, m.total)
 				isStr = true
@@ -1672,6 +1674,13 @@ func putStrings(c []string) {
 }
 
 var utf8BOM = []byte("\ufeff")
+
+// MaxColumns caps the distinct columns a JSONL file may create. A log with
+// a new key in every record (ids used as keys) is not a table; reading it
+// as one would need rows x keys cells, so it is refused with a clear error.
+const MaxColumns = 10000
+
+var errTooManyColumns = fmt.Errorf("%w: more than %d distinct keys (records keyed by ids are not a table of metrics)", ErrNotARun, MaxColumns)
 
 // errorReader returns err on every Read (a truncated stream's error after
 // the bytes that were read).

@@ -422,7 +422,8 @@ func TestNumberParsingExact(t *testing.T) {
 		}
 		nums = append(nums, s)
 	}
-	nums = append(nums, "-0.0", "0", "-0", "1e22", "1e23", "9007199254740993", "0.1e-400", "123456789012345678901234567890")
+	nums = append(nums, "-0.0", "0", "-0", "1e22", "1e23", "9007199254740993", "0.1e-400", "123456789012345678901234567890",
+		"0.000", "-0.0e-0", "1E+2", "123456789012345e-22", "123456789012345e-23", "1234567890123456", "0.00000000000000000000001234", "1e-7", "99999999999999999999e-5", "5e-324", "1.7976931348623157e308")
 	var b strings.Builder
 	for _, s := range nums {
 		fmt.Fprintf(&b, `{"scalar_reward":%s}`+"\n", s)
@@ -512,5 +513,16 @@ func TestMapOnRewardspyLog(t *testing.T) {
 	orig, _ := run.Column("extra.scalar_reward")
 	if r[0] != 0.5 || orig[0] != 1.5 || !run.Has("component.format") || run.Has("component.correct") || run.Grain != ingest.GrainCall {
 		t.Fatalf("columns %v reward %v grain %s", run.Columns(), r, run.Grain)
+	}
+}
+
+func TestTooManyKeys(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i <= ingest.MaxColumns; i++ {
+		fmt.Fprintf(&b, `{"id_%d": 1}`+"\n", i)
+	}
+	_, err := ingest.Read(strings.NewReader(b.String()), "ids.jsonl", ingest.Options{})
+	if !errors.Is(err, ingest.ErrNotARun) || !strings.Contains(err.Error(), "distinct keys") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -81,6 +81,12 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 	run = NewRun(n)
 	run.Source, run.Format = name, "parquet"
 	ncols := md.Schema.NumColumns()
+	// Corrupt metadata must not make us allocate terabytes: real files hold
+	// far fewer cells than 500 per byte (RLE of constant columns included).
+	if cells := float64(n) * float64(ncols); cells > 1e7+500*float64(size) {
+		return nil, fmt.Errorf("%s: %w: metadata claims %d rows x %d columns in a %d-byte file (corrupt?)",
+			name, ErrNotARun, n, ncols, size)
+	}
 	dests := make([]*pqDest, ncols)
 	var have, comps []string
 	for j := 0; j < ncols; j++ {
