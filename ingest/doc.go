@@ -16,6 +16,22 @@
 // in a numeric column (and "" in a string column); a column no record has is
 // simply absent, never zero-filled.
 //
+// Formats (registered by the files named after them, detected from content,
+// most specific first): trl (HF Trainer / TRL trainer_state.json), verl and
+// verl-jsonl (verl console logs and file-logger JSONL), sb3-monitor
+// (Stable-Baselines3 monitor.csv), tfevents (TensorBoard event files),
+// rewardguard (rewardguard training logs), rewardspy-jsonl, and the generic
+// jsonl, csv and parquet readers that take a --map. Each reader's file
+// comment gives its column mapping. The generic readers infer the grain and
+// merge trainer logs that write several lines per step (see InferGrain).
+//
+// Writers (RegisterWriter; reportgen export): csv, jsonl (rewardspy's
+// format), parquet and tfevents, written atomically with WriteFileAtomic.
+//
+// Follow tails a growing file for the live view: line formats are decoded
+// chunk by chunk as lines complete; whole-file formats are re-read when the
+// file changes.
+//
 // Views: Run.DataFrame gives a gota DataFrame for notebooks, Run.Record an
 // Arrow record for Parquet and IPC.
 package ingest

@@ -92,8 +92,33 @@ func addAlertMarkers(pa *Panel, rep *analysis.Report, x []float64, cur func(int)
 }
 
 // flaggedRanges collects the step ranges of the findings' evidence: the
-// final results' and every alert's.
-func flaggedRanges(rep *analysis.Report) [][2]float64 { return detectorRanges(rep, "") }
+// final results' and every alert's. A finding judged over the whole run
+// (records 1..N, e.g. length coupling) localises nothing and would shade the
+// entire plot, so it is left out here; the findings table still lists it.
+func flaggedRanges(rep *analysis.Report) [][2]float64 {
+	if rep == nil {
+		return nil
+	}
+	local := *rep
+	local.Detectors = nil
+	for _, d := range rep.Detectors {
+		if !wholeRun(d.Evidence, rep.Records) {
+			local.Detectors = append(local.Detectors, d)
+		}
+	}
+	local.Alerts = nil
+	for _, a := range rep.Alerts {
+		if !wholeRun(a.Evidence, rep.Records) {
+			local.Alerts = append(local.Alerts, a)
+		}
+	}
+	return detectorRanges(&local, "")
+}
+
+// wholeRun reports whether e spans every record of a run of n records.
+func wholeRun(e *analysis.Evidence, n int) bool {
+	return e != nil && n > 0 && e.FromRecord <= 1 && e.ToRecord >= n
+}
 
 // detectorRanges is flaggedRanges restricted to one detector ("" = all).
 func detectorRanges(rep *analysis.Report, det string) [][2]float64 {
