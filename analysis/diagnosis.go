@@ -143,7 +143,9 @@ func joinReasons(parts []string) string {
 // "▼ falling" when < -eps, else "▬ flat".
 func (e *Engine) trend() string {
 	n := min(e.win.W, e.history.len())
-	if n < 20 {
+	// rewardspy needs 20 records for a trend; short step-grain logs, whose
+	// windows are scaled down (WindowFor), need as many as their slope check.
+	if n < min(20, e.win.SlopeMin) {
 		return "collecting"
 	}
 	w := e.history.appendTo(nil, e.history.len()-n, e.history.len())
