@@ -81,8 +81,18 @@ func lcRows(run *ingest.Run) (rows []int, t, r, l []float64) {
 		return nil, nil, nil, nil
 	}
 	steps := run.Steps()
+	ok := func(i int) bool {
+		return !math.IsNaN(rw[i]) && !math.IsInf(rw[i], 0) && !math.IsNaN(ln[i]) && !math.IsInf(ln[i], 0)
+	}
+	n := 0
 	for i := range rw {
-		if math.IsNaN(rw[i]) || math.IsInf(rw[i], 0) || math.IsNaN(ln[i]) || math.IsInf(ln[i], 0) {
+		if ok(i) {
+			n++
+		}
+	}
+	rows, t, r, l = make([]int, 0, n), make([]float64, 0, n), make([]float64, 0, n), make([]float64, 0, n)
+	for i := range rw {
+		if !ok(i) {
 			continue
 		}
 		rows = append(rows, i)

@@ -98,6 +98,15 @@ func finiteSeries(run *ingest.Run, col string) (rows []int, steps, vals []float6
 		return nil, nil, nil
 	}
 	all := run.Steps()
+	n := 0
+	for _, v := range c {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			n++
+		}
+	}
+	rows = make([]int, 0, n)
+	steps = make([]float64, 0, n)
+	vals = make([]float64, 0, n)
 	for i, v := range c {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			continue

@@ -165,6 +165,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d %s)\n", out, len(runs), runsNoun(len(runs)))
+	for _, rr := range runs {
+		fmt.Fprintf(stdout, "  %s: %s (%d records)\n", rr.Name, strings.ToUpper(rr.Audit.Verdict), rr.Audit.Records)
+	}
 	if flagged {
 		return exitFlagged
 	}
