@@ -1,10 +1,10 @@
 package analysis
 
 import (
+	"github.com/goodhart-rl/goodhart/ingest"
 	"math"
 	"math/big"
 	"strconv"
-	"strings"
 )
 
 // This file reproduces the few pieces of Python float behaviour that
@@ -42,52 +42,7 @@ func PyPercent(x float64, prec int) string {
 // notation with at least two exponent digits otherwise ("1e-05",
 // "2.2204460492503132e-17", "1e+16"). NaN and infinities are "nan", "inf"
 // and "-inf".
-func PyRepr(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "nan"
-	case math.IsInf(x, 1):
-		return "inf"
-	case math.IsInf(x, -1):
-		return "-inf"
-	}
-	s := strconv.FormatFloat(x, 'e', -1, 64) // d.ddde±XX
-	mant, expStr, _ := strings.Cut(s, "e")
-	exp, _ := strconv.Atoi(expStr)
-	neg := strings.HasPrefix(mant, "-")
-	mant = strings.TrimPrefix(mant, "-")
-	digits := strings.Replace(mant, ".", "", 1)
-	sign := ""
-	if neg {
-		sign = "-"
-	}
-	if exp < -4 || exp >= 16 {
-		m := digits[:1]
-		if len(digits) > 1 {
-			m += "." + digits[1:]
-		}
-		es := "+"
-		if exp < 0 {
-			es = "-"
-			exp = -exp
-		}
-		e := strconv.Itoa(exp)
-		if len(e) < 2 {
-			e = "0" + e
-		}
-		return sign + m + "e" + es + e
-	}
-	var out string
-	switch {
-	case exp < 0:
-		out = "0." + strings.Repeat("0", -exp-1) + digits
-	case exp+1 >= len(digits):
-		out = digits + strings.Repeat("0", exp+1-len(digits)) + ".0"
-	default:
-		out = digits[:exp+1] + "." + digits[exp+1:]
-	}
-	return sign + out
-}
+func PyRepr(x float64) string { return string(ingest.AppendPyFloat(nil, x)) }
 
 // Fsum returns the correctly rounded sum of xs, like Python's math.fsum:
 // the exact sum of the float64 values, rounded once (half to even). It uses

@@ -162,7 +162,7 @@ func (c *outCol) appendValue(b []byte, i int) []byte {
 	if c.kind == outInt {
 		return appendNumText(b, x)
 	}
-	return appendPyFloat(b, x)
+	return AppendPyFloat(b, x)
 }
 
 // WriteCSV writes run as CSV in rewardspy's layout (see the package
@@ -315,11 +315,12 @@ func WriteJSONL(w io.Writer, run *Run) error {
 	return err
 }
 
-// appendPyFloat formats x as Python's repr(float): the shortest digits that
+// AppendPyFloat formats x as Python's repr(float): the shortest digits that
 // read back to x, "1.0" rather than "1", and exponent form only for
 // exponents below -4 or from 16 on ("1e-05", "1.5e+16"). NaN and ±Inf
-// (which JSON cannot hold; writers never pass them) become "nan"/"inf".
-func appendPyFloat(b []byte, x float64) []byte {
+// (which JSON cannot hold; writers never pass them) become "nan", "inf"
+// and "-inf". analysis.PyRepr and the JSON writers share it.
+func AppendPyFloat(b []byte, x float64) []byte {
 	switch {
 	case math.IsNaN(x):
 		return append(b, "nan"...)

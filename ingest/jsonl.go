@@ -1169,7 +1169,7 @@ func appendNumText(b []byte, x float64) []byte {
 	if x == math.Trunc(x) && math.Abs(x) < 1<<53 && !(x == 0 && math.Signbit(x)) {
 		return strconv.AppendInt(b, int64(x), 10)
 	}
-	return appendPyFloat(b, x)
+	return AppendPyFloat(b, x)
 }
 
 func int32sEqual(a, b []int32) bool {

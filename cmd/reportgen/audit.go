@@ -40,37 +40,14 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	af.register(fs)
 	fs.StringVar(&format, "format", "text", "output format: text|json")
 	fs.StringVar(&junit, "junit", "", "also write a JUnit XML file (one test case per detector) to FILE")
-	pos, help, err := parseArgs(fs, args)
-	if help {
-		return exitOK
+	a, code, ok := auditOne("audit", fs, &in, &af, &format, args, stderr)
+	if !ok {
+		return code
 	}
-	if err != nil {
-		return usageError(stderr, "audit", "%v", err)
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "audit", "want exactly one RUN file, got %d", len(pos))
-	}
-	if format != "text" && format != "json" {
-		return usageError(stderr, "audit", "--format %q: want text or json", format)
-	}
-	cfg, err := af.config(fs)
-	if err != nil {
-		return usageError(stderr, "audit", "%v", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageError(stderr, "audit", "%v", err)
-	}
-	run, err := in.load(pos[0], stderr)
-	if err != nil {
-		return inputError(stderr, err)
-	}
-	rep, err := analysis.Audit(run, cfg)
-	if err != nil {
-		return inputError(stderr, err)
-	}
+	rep := a.rep
 	if junit != "" {
 		if err := ingest.WriteFileAtomic(junit, func(w io.Writer) error {
-			return writeJUnit(w, pos[0], rep)
+			return writeJUnit(w, a.path, rep)
 		}); err != nil {
 			fmt.Fprintf(stderr, "reportgen audit: %v\n", err)
 			return exitUsage
@@ -82,7 +59,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	} else {
-		writeAuditText(stdout, pos[0], cfg, rep)
+		writeAuditText(stdout, a.path, a.cfg, rep)
 	}
 	return rep.ExitCode
 }

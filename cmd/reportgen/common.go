@@ -245,3 +245,45 @@ func parseArgs(fs *flag.FlagSet, args []string) (pos []string, help bool, err er
 		args = rest[1:]
 	}
 }
+
+// auditOne finishes a one-RUN command that takes the input flags, the audit
+// flags and --format text|json (audit, summary): it parses args, reads the
+// run and audits it. When ok is false the command returns code at once
+// (--help, a usage error or an input error, already reported).
+func auditOne(cmd string, fs *flag.FlagSet, in *inputFlags, af *auditFlags, format *string, args []string, stderr io.Writer) (a audited, code int, ok bool) {
+	pos, help, err := parseArgs(fs, args)
+	if help {
+		return a, exitOK, false
+	}
+	if err != nil {
+		return a, usageError(stderr, cmd, "%v", err), false
+	}
+	if len(pos) != 1 {
+		return a, usageError(stderr, cmd, "want exactly one RUN file, got %d", len(pos)), false
+	}
+	if *format != "text" && *format != "json" {
+		return a, usageError(stderr, cmd, "--format %q: want text or json", *format), false
+	}
+	a.path = pos[0]
+	if a.cfg, err = af.config(fs); err == nil {
+		err = a.cfg.Validate()
+	}
+	if err != nil {
+		return a, usageError(stderr, cmd, "%v", err), false
+	}
+	run, err := in.load(a.path, stderr)
+	if err != nil {
+		return a, inputError(stderr, err), false
+	}
+	if a.rep, err = analysis.Audit(run, a.cfg); err != nil {
+		return a, inputError(stderr, err), false
+	}
+	return a, exitOK, true
+}
+
+// audited is what auditOne read and found.
+type audited struct {
+	path string
+	cfg  analysis.Config
+	rep  *analysis.Report
+}

@@ -31,34 +31,11 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	in.register(fs)
 	af.register(fs)
 	fs.StringVar(&format, "format", "text", "output format: text|json")
-	pos, help, err := parseArgs(fs, args)
-	if help {
-		return exitOK
+	a, code, ok := auditOne("summary", fs, &in, &af, &format, args, stderr)
+	if !ok {
+		return code
 	}
-	if err != nil {
-		return usageError(stderr, "summary", "%v", err)
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "summary", "want exactly one RUN file, got %d", len(pos))
-	}
-	if format != "text" && format != "json" {
-		return usageError(stderr, "summary", "--format %q: want text or json", format)
-	}
-	cfg, err := af.config(fs)
-	if err != nil {
-		return usageError(stderr, "summary", "%v", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageError(stderr, "summary", "%v", err)
-	}
-	run, err := in.load(pos[0], stderr)
-	if err != nil {
-		return inputError(stderr, err)
-	}
-	rep, err := analysis.Audit(run, cfg)
-	if err != nil {
-		return inputError(stderr, err)
-	}
+	rep := a.rep
 	if format == "json" {
 		if err := rep.WriteSummaryJSON(stdout); err != nil {
 			fmt.Fprintf(stderr, "reportgen summary: %v\n", err)
@@ -66,7 +43,7 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	writeSummaryText(stdout, pos[0], rep)
+	writeSummaryText(stdout, a.path, rep)
 	return exitOK
 }
 
