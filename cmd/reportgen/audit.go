@@ -71,8 +71,12 @@ func writeAuditText(w io.Writer, path string, cfg analysis.Config, rep *analysis
 	if sens == "" {
 		sens = analysis.SensitivityMedium
 	}
-	fmt.Fprintf(w, "%s: %s records, window %d, sensitivity %s\n",
-		filepath.Base(path), thousands(rep.Records), rep.Window, sens)
+	noun := "records"
+	if rep.Records == 1 {
+		noun = "record"
+	}
+	fmt.Fprintf(w, "%s: %s %s, window %d, sensitivity %s\n",
+		filepath.Base(path), thousands(rep.Records), noun, rep.Window, sens)
 	if rep.Records == 0 {
 		fmt.Fprintln(w, "No records found.")
 		return
