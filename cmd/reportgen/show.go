@@ -802,7 +802,7 @@ func (m *showModel) view() *showView {
 		v.Diagnosis = []string{"No reward values: map the reward column with --map reward=KEY."}
 	}
 	w := m.rewards.values()
-	v.Trend = trendOf(w, m.win.W)
+	v.Trend = trendOf(w, m.win)
 	if len(w) > 0 {
 		ceil := m.lifeMax
 		if m.cfg.HasMaxReward {
@@ -886,12 +886,14 @@ func withBatchFindings(diag []string, batch []analysis.NamedResult) []string {
 }
 
 // trendOf is rewardspy's trend rule over the last W rewards: under 20
+// (or, for short step-grain logs, under their scaled slope minimum)
 // "collecting"; else early/late halves' means, eps = 0.01|early| + 1e-6.
-func trendOf(w []float64, win int) string {
-	if len(w) > win {
-		w = w[len(w)-win:]
+// It matches the trend word of the audit's diagnosis.
+func trendOf(w []float64, win analysis.Windows) string {
+	if len(w) > win.W {
+		w = w[len(w)-win.W:]
 	}
-	if len(w) < 20 {
+	if len(w) < min(20, win.SlopeMin) {
 		return "collecting"
 	}
 	half := len(w) / 2
@@ -935,12 +937,16 @@ func writePlainSummary(w io.Writer, v *showView) {
 	}
 	if len(v.Components) > 0 {
 		fmt.Fprintln(w, "components (share of |mean| over the window):")
+		width := 14
+		for _, c := range v.Components {
+			width = max(width, len(c.Name))
+		}
 		for _, c := range v.Components {
 			neg := ""
 			if c.Mean < 0 {
 				neg = "  (negative)"
 			}
-			fmt.Fprintf(w, "  %-14s %5s  mean %s%s\n", c.Name, pct(c.Share), num(c.Mean), neg)
+			fmt.Fprintf(w, "  %-*s %5s  mean %s%s\n", width, c.Name, pct(c.Share), num(c.Mean), neg)
 		}
 	}
 	if b := v.Balance; b != nil {
