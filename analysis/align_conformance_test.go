@@ -107,77 +107,8 @@ func parseExpectedSpec(s string) map[string]float64 {
 	return out
 }
 
-// CompareAlignCSV compares an audit trail with the expected one: scores and
-// drift to 1e-6, z to 1e-4, everything else exactly. It returns the first
-// few differences.
-func compareAlignCSV(got, want []byte) []string {
-	g, err1 := csv.NewReader(bytes.NewReader(got)).ReadAll()
-	w, err2 := csv.NewReader(bytes.NewReader(want)).ReadAll()
-	if err1 != nil || err2 != nil {
-		return []string{fmt.Sprintf("csv parse: %v %v", err1, err2)}
-	}
-	var diffs []string
-	add := func(s string) bool {
-		diffs = append(diffs, s)
-		return len(diffs) >= 8
-	}
-	if strings.Join(g[0], ",") != strings.Join(w[0], ",") {
-		return []string{fmt.Sprintf("header %v, want %v", g[0], w[0])}
-	}
-	if len(g) != len(w) {
-		add(fmt.Sprintf("%d rows, want %d", len(g)-1, len(w)-1))
-	}
-	for i := 1; i < len(g) && i < len(w); i++ {
-		for j, name := range w[0] {
-			a, b := g[i][j], w[i][j]
-			tol := -1.0
-			switch {
-			case name == "alignment_score" || name == "drift_velocity":
-				tol = 1e-6
-			case strings.HasPrefix(name, "z_"):
-				tol = 1e-4
-			}
-			if tol < 0 {
-				if a != b {
-					if x, e1 := strconv.ParseFloat(a, 64); e1 == nil {
-						if y, e2 := strconv.ParseFloat(b, 64); e2 == nil && x == y {
-							continue
-						}
-					}
-					if add(fmt.Sprintf("row %d (step %s) %s = %q, want %q", i+1, w[i][0], name, a, b)) {
-						return diffs
-					}
-				}
-				continue
-			}
-			x, _ := strconv.ParseFloat(a, 64)
-			y, _ := strconv.ParseFloat(b, 64)
-			if math.Abs(x-y) > tol*1.0000001+1e-12 {
-				if add(fmt.Sprintf("row %d (step %s) %s = %s, want %s", i+1, w[i][0], name, a, b)) {
-					return diffs
-				}
-			}
-		}
-	}
-	return diffs
-}
-
-func conformanceDirs(t *testing.T) []string {
-	dirs := []string{ingesttest.Testdata(t, "conformance", "alignment")}
-	shared := filepath.Join(ingesttest.RepoRoot(t), "..", "shared", "conformance", "alignment")
-	if env := os.Getenv("GOODHART_SHARED"); env != "" {
-		shared = filepath.Join(env, "conformance", "alignment")
-	}
-	if _, err := os.Stat(filepath.Join(shared, "index.json")); err == nil {
-		dirs = append(dirs, shared)
-	} else {
-		t.Logf("%s not found; checking the copies in testdata only", shared)
-	}
-	return dirs
-}
-
 func TestAlignConformance(t *testing.T) {
-	for di, dir := range conformanceDirs(t) {
+	for di, dir := range ingesttest.ConformanceDirs(t, "alignment") {
 		label := "testdata"
 		if di > 0 {
 			label = "shared"
@@ -225,7 +156,7 @@ func TestAlignConformance(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, d := range compareAlignCSV(buf.Bytes(), want) {
+				for _, d := range ingesttest.CompareAlignTrail(buf.Bytes(), want) {
 					t.Error(d)
 				}
 				w := a.Weights()

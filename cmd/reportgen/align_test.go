@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -52,67 +50,10 @@ func alignFlagsFromIndex(opts []string) []string {
 	return out
 }
 
-// compareTrail compares audit trails: score and drift to 1e-6, z to 1e-4,
-// the rest exactly.
-func compareTrail(got, want []byte) []string {
-	g, err1 := csv.NewReader(bytes.NewReader(got)).ReadAll()
-	w, err2 := csv.NewReader(bytes.NewReader(want)).ReadAll()
-	if err1 != nil || err2 != nil {
-		return []string{fmt.Sprintf("csv: %v %v", err1, err2)}
-	}
-	if strings.Join(g[0], ",") != strings.Join(w[0], ",") {
-		return []string{fmt.Sprintf("header %v, want %v", g[0], w[0])}
-	}
-	var diffs []string
-	if len(g) != len(w) {
-		diffs = append(diffs, fmt.Sprintf("%d rows, want %d", len(g)-1, len(w)-1))
-	}
-	for i := 1; i < len(g) && i < len(w) && len(diffs) < 10; i++ {
-		for j, name := range w[0] {
-			a, b := g[i][j], w[i][j]
-			tol := -1.0
-			switch {
-			case name == "alignment_score" || name == "drift_velocity":
-				tol = 1e-6
-			case strings.HasPrefix(name, "z_"):
-				tol = 1e-4
-			case strings.HasPrefix(name, "ratio_"):
-				tol = 0 // exact value; "-0.00" and "0.00" are the same number
-			}
-			if tol < 0 {
-				if a != b {
-					diffs = append(diffs, fmt.Sprintf("row %d %s = %q, want %q", i+1, name, a, b))
-				}
-				continue
-			}
-			x, e1 := strconv.ParseFloat(a, 64)
-			y, e2 := strconv.ParseFloat(b, 64)
-			if e1 != nil || e2 != nil || math.Abs(x-y) > tol+1e-12 {
-				diffs = append(diffs, fmt.Sprintf("row %d %s = %s, want %s", i+1, name, a, b))
-			}
-		}
-	}
-	return diffs
-}
-
-func alignConformanceDirs(t *testing.T) []string {
-	dirs := []string{repoPath("testdata", "conformance", "alignment")}
-	shared := filepath.Join(ingesttest.RepoRoot(t), "..", "shared", "conformance", "alignment")
-	if env := os.Getenv("GOODHART_SHARED"); env != "" {
-		shared = filepath.Join(env, "conformance", "alignment")
-	}
-	if _, err := os.Stat(filepath.Join(shared, "index.json")); err == nil {
-		dirs = append(dirs, shared)
-	} else {
-		t.Logf("%s not found: checking testdata's copies only", shared)
-	}
-	return dirs
-}
-
 // TestAlignConformanceCommand runs `reportgen align` on every conformance
 // run and matches its audit trail and final weights.
 func TestAlignConformanceCommand(t *testing.T) {
-	for di, dir := range alignConformanceDirs(t) {
+	for di, dir := range ingesttest.ConformanceDirs(t, "alignment") {
 		raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
 		if err != nil {
 			t.Fatal(err)
@@ -147,7 +88,7 @@ func TestAlignConformanceCommand(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, d := range compareTrail(got, want) {
+				for _, d := range ingesttest.CompareAlignTrail(got, want) {
 					t.Error(d)
 				}
 				var st struct {
