@@ -39,6 +39,26 @@ type Evidence struct {
 	Reason     string             `json:"reason"`
 }
 
+// Class names what a finding, or a whole verdict, means for the run.
+type Class string
+
+const (
+	// ClassHealthy: nothing flagged.
+	ClassHealthy Class = "healthy"
+	// ClassHacking: reward hacking. The optimised reward rises while the
+	// true objective (a held-out or gold metric, correctness) does not, or
+	// the reward is earned by length, padding or format; on rewardspy's
+	// call logs, rewardspy's own signatures.
+	ClassHacking Class = "reward_hacking"
+	// ClassPathology: a training pathology that is not hacking: no learning
+	// signal, collapse, instability, truncation at the max length, a dead
+	// component, a length explosion.
+	ClassPathology Class = "training_pathology"
+	// ClassEarlyWarning: a sign worth a look that is neither yet (for
+	// example a saturating score with no held-out metric to compare).
+	ClassEarlyWarning Class = "early_warning"
+)
+
 // Result is one detector's status at a point in the replay (or its final
 // verdict for batch detectors).
 type Result struct {
@@ -47,6 +67,9 @@ type Result struct {
 	Detail   string
 	Severity string
 	Evidence *Evidence
+	// Class is what an actionable Status means (hacking, pathology or an
+	// early warning); empty while the status is not actionable.
+	Class Class
 }
 
 // Alert is raised when a detector's status becomes actionable (see the
@@ -133,6 +156,12 @@ type Summary struct {
 
 // Report is the outcome of an audit: what `reportgen audit` prints.
 type Report struct {
+	Kind Kind // the kind of run the audit judged (DetectKind or --kind)
+	// Class names the failure: the worst class among actionable findings
+	// (hacking over pathology over early warning), ClassHealthy otherwise.
+	Class Class
+	// Headline is one sentence for humans: the class and the evidence.
+	Headline  string
 	Records   int
 	Window    int           // the window W actually used
 	Verdict   string        // one of the Verdict* constants

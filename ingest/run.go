@@ -35,6 +35,15 @@ const (
 	ColCallID      = "call_id" // string column
 	ColInputLength = "input_length"
 
+	// Preference optimisation (DPO, ORPO, KTO, SimPO): the implicit rewards
+	// of the chosen and rejected answers, their margin (also the run's
+	// reward) and the preference accuracy (TRL rewards/chosen,
+	// rewards/rejected, rewards/margins, rewards/accuracies).
+	ColChosen       = "chosen_reward"
+	ColRejected     = "rejected_reward"
+	ColMargin       = "margin"
+	ColPrefAccuracy = "pref_accuracy"
+
 	ComponentPrefix = "component."
 	EvalPrefix      = "eval."
 	ExtraPrefix     = "extra."
@@ -42,6 +51,17 @@ const (
 	// TotalComponent is the component rewardspy logs as the sum of the
 	// others; detectors that look at shares exclude it.
 	TotalComponent = "total"
+)
+
+// Run.Meta keys that readers set and analysis reads.
+const (
+	// MetaKind is the kind of run when the reader knows it from the format
+	// or the keys: "rewardspy", "policy", "preference" or "episodes" (see
+	// analysis.DetectKind). Absent when the format does not say.
+	MetaKind = "kind"
+	// MetaRewardKey is the source's own key that became the reward column
+	// (e.g. "critic/score/mean", "rollout/ep_rew_mean", "rewards/margins").
+	MetaRewardKey = "reward_key"
 )
 
 // Sentinel errors. Wrap them with %w so callers can use errors.Is.
