@@ -107,6 +107,14 @@ type Config struct {
 	// Detectors selects detectors by name; nil or ["all"] = all that apply;
 	// ["rewardspy"] = exactly the five of DESIGN §2.1.
 	Detectors []string
+	// Kind is the kind of run; "" = DetectKind(run). It picks the detector
+	// set, thresholds and wording.
+	Kind Kind
+	// Gold names the true-objective metrics to judge the reward against
+	// (column names with or without "eval."); nil = the run's eval.*
+	// columns, preferring well-known gold names (test/val score,
+	// correctness, accuracy, pass@k).
+	Gold []string
 	// EvalLowerBetter names eval metrics (without "eval.") where lower is
 	// better, in addition to the built-in loss/perplexity-like names.
 	EvalLowerBetter []string
