@@ -21,13 +21,14 @@ var (
 	ErrNoReward = errors.New("run has no reward column")
 )
 
-// selectDetectors resolves Config.Detectors. nil, [] or ["all"] select
-// the five streaming detectors and every batch detector (those that apply
-// run); "rewardspy" stands for the five; other entries are detector names.
-// batch is the registered batch detectors to consider (nil: Registered()).
-// explicit lists batch detectors named one by one (they are reported even
-// when they do not apply).
-func selectDetectors(names []string, batch []Detector) (five map[string]bool, chosen []Detector, err error) {
+// selectDetectors resolves Config.Detectors for a run of kind k. nil, []
+// or ["all"] select the kind's default set (KindDetectors: rewardspy's five
+// and the batch detectors for the rewardspy kind, the kind's batch
+// detectors otherwise; only those that apply run); "rewardspy" stands for
+// the five; other entries are detector names. batch is the registered batch
+// detectors to consider (nil: Registered()). k "" means every registered
+// batch detector (used to validate names).
+func selectDetectors(names []string, batch []Detector, k Kind) (five map[string]bool, chosen []Detector, err error) {
 	if batch == nil {
 		batch = Registered()
 	}
@@ -39,10 +40,24 @@ func selectDetectors(names []string, batch []Detector) (five map[string]bool, ch
 		}
 	}
 	if all {
-		for _, n := range StreamingDetectors {
-			five[n] = true
+		if k == "" || k == KindRewardspy {
+			for _, n := range StreamingDetectors {
+				five[n] = true
+			}
 		}
-		return five, batch, nil
+		if k == "" {
+			return five, batch, nil
+		}
+		want := map[string]bool{}
+		for _, n := range kindBatch[k] {
+			want[n] = true
+		}
+		for _, d := range batch {
+			if want[d.Name()] {
+				chosen = append(chosen, d)
+			}
+		}
+		return five, chosen, nil
 	}
 	byName := map[string]Detector{}
 	for _, d := range batch {
@@ -84,6 +99,30 @@ func selectDetectors(names []string, batch []Detector) (five map[string]bool, ch
 	return five, chosen, nil
 }
 
+// RewardspyMode reports whether names ask for rewardspy's own audit
+// ("rewardspy" among them): the run is then judged as a rewardspy call log
+// (rewardspy's verdict words and diagnosis, bit for bit), whatever its kind.
+func RewardspyMode(names []string) bool {
+	for _, n := range names {
+		if strings.TrimSpace(n) == "rewardspy" {
+			return true
+		}
+	}
+	return false
+}
+
+// AuditKind is the kind an audit judges run as: KindRewardspy in rewardspy
+// mode (see RewardspyMode), else cfg.Kind, else DetectKind(run).
+func AuditKind(run *ingest.Run, cfg Config) Kind {
+	switch {
+	case RewardspyMode(cfg.Detectors):
+		return KindRewardspy
+	case cfg.Kind != "":
+		return cfg.Kind
+	}
+	return DetectKind(run)
+}
+
 func quoteAll(s []string) []string {
 	out := make([]string, len(s))
 	for i, x := range s {
@@ -106,7 +145,12 @@ func (cfg Config) Validate() error {
 	if cfg.HasMaxReward && (math.IsNaN(cfg.MaxReward) || math.IsInf(cfg.MaxReward, 0)) {
 		return fmt.Errorf("%w: max reward %v: must be a finite number", ErrBadConfig, cfg.MaxReward)
 	}
-	_, _, err := selectDetectors(cfg.Detectors, nil)
+	if cfg.Kind != "" {
+		if _, err := ParseKind(string(cfg.Kind)); err != nil {
+			return err
+		}
+	}
+	_, _, err := selectDetectors(cfg.Detectors, nil, "")
 	return err
 }
 
@@ -128,13 +172,16 @@ func Audit(run *ingest.Run, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	_, batch, err := selectDetectors(cfg.Detectors, nil)
+	kind := AuditKind(run, cfg)
+	cfg.Kind = kind
+	five, batch, err := selectDetectors(cfg.Detectors, nil, kind)
 	if err != nil {
 		return nil, err
 	}
 	explicit := !(len(cfg.Detectors) == 0 || containsAll(cfg.Detectors))
 	win := WindowFor(run, cfg)
 	e := NewEngine(cfg, win)
+	e.setWant(five)
 	e.SetGrain(run.Grain)
 	reward, hasReward := run.Column(ingest.ColReward)
 	if run.Len() > 0 && !hasReward {
@@ -154,7 +201,7 @@ func Audit(run *ingest.Run, cfg Config) (*Report, error) {
 		replay(e, run, reward)
 	}
 	<-done
-	rep := &Report{Records: e.Records(), Window: win.W}
+	rep := &Report{Kind: kind, Records: e.Records(), Window: win.W}
 	if rep.Records > 0 {
 		rep.Detectors = e.Results()
 		rep.Alerts = e.Alerts()
@@ -177,6 +224,16 @@ func Audit(run *ingest.Run, cfg Config) (*Report, error) {
 		sort.SliceStable(rep.Alerts, func(i, j int) bool { return rep.Alerts[i].Step < rep.Alerts[j].Step })
 	}
 	e.finish(rep)
+	classify(rep)
+	if kind != KindRewardspy {
+		rep.Verdict = kindVerdict(rep)
+		if rep.Records >= win.W || rep.Verdict != VerdictHealthy {
+			rep.Diagnosis = kindDiagnosis(rep, run)
+		} else {
+			rep.Verdict = VerdictCollecting
+		}
+	}
+	rep.Headline = headline(rep, movement(kind, run))
 	return rep, nil
 }
 

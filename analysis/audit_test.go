@@ -175,7 +175,7 @@ func TestAuditDetectorPanicIsAnError(t *testing.T) {
 	run := ingest.NewRun(3)
 	run.SetColumn(ingest.ColReward, []float64{1, 2, 3})
 	run.SetColumn("extra.panicky", []float64{1, 2, 3})
-	_, err := Audit(run, Config{})
+	_, err := Audit(run, Config{Detectors: []string{"zz_panicky_test_only"}})
 	if err == nil || !strings.Contains(err.Error(), "zz_panicky_test_only") {
 		t.Fatalf("err = %v", err)
 	}

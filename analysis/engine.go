@@ -229,12 +229,17 @@ func NewEngine(cfg Config, win Windows) *Engine {
 	e.length.init(win.W)
 	e.th = thresholdsFor(sens)
 	e.unit = "calls"
-	five, _, _ := selectDetectors(cfg.Detectors, nil)
+	five, _, _ := selectDetectors(cfg.Detectors, nil, "")
+	e.setWant(five)
+	return e
+}
+
+// setWant chooses which of the five the engine reports.
+func (e *Engine) setWant(five map[string]bool) {
 	for i, name := range StreamingDetectors {
 		e.want[i] = five[name]
 		e.latest[i] = fInsufficient
 	}
-	return e
 }
 
 // SetGrain names records after the run's grain in the diagnosis
@@ -385,13 +390,15 @@ func (e *Engine) Alerts() []Alert {
 // Report returns the audit report of the records pushed so far, for the
 // selected streaming detectors only (Audit adds the batch detectors).
 func (e *Engine) Report() *Report {
-	rep := &Report{Records: e.steps, Window: e.win.W}
+	rep := &Report{Kind: KindRewardspy, Records: e.steps, Window: e.win.W}
 	if e.steps > 0 {
 		rep.Detectors = e.Results()
 		rep.Alerts = e.Alerts()
 		rep.Summary = e.Summary()
 	}
 	e.finish(rep)
+	classify(rep)
+	rep.Headline = headline(rep, "the reward mean is "+fmtNum(e.reward.Mean())+" over the last "+fmtNum(float64(e.window.len()))+" records")
 	return rep
 }
 

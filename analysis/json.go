@@ -63,6 +63,7 @@ type jsonDetector struct {
 	Status   Status        `json:"status"`
 	Message  string        `json:"message"`
 	Severity string        `json:"severity"`
+	Class    Class         `json:"class,omitempty"`
 	Evidence *jsonEvidence `json:"evidence,omitempty"`
 }
 
@@ -80,7 +81,7 @@ func (d jsonDetectors) MarshalJSON() ([]byte, error) {
 		b.Write(k)
 		b.WriteByte(':')
 		v, err := marshalRaw(jsonDetector{Status: r.Status, Message: r.Message,
-			Severity: r.Severity, Evidence: toJSONEvidence(r.Evidence)})
+			Severity: r.Severity, Class: r.Class, Evidence: toJSONEvidence(r.Evidence)})
 		if err != nil {
 			return nil, err
 		}
@@ -111,6 +112,9 @@ type jsonSummary struct {
 }
 
 type jsonReport struct {
+	Kind      Kind          `json:"kind"`
+	Class     Class         `json:"class"`
+	Headline  string        `json:"headline"`
 	Records   int           `json:"records"`
 	Verdict   string        `json:"verdict"`
 	Overall   Status        `json:"overall,omitempty"`
@@ -122,16 +126,19 @@ type jsonReport struct {
 	Summary   *jsonSummary  `json:"summary,omitempty"`
 }
 
-// MarshalJSON encodes the report in the audit JSON of DESIGN §6, the shape
-// of rewardspy's conformance files: records, verdict, overall (rewardspy's
+// MarshalJSON encodes the report as `reportgen audit --format json` prints
+// it: kind, class (reward_hacking, training_pathology, early_warning or
+// healthy), headline, then the fields of rewardspy's audit JSON, unchanged
+// in shape and meaning: records, verdict, overall (rewardspy's
 // worst status; absent for an empty run), exit_code, window, detectors
-// {name: {status, message, severity[, evidence]}} in report order, alerts
+// {name: {status, message, severity[, class][, evidence]}} in report order, alerts
 // [{step, run_step, detector, status, severity, message, detail[,
 // evidence]}], diagnosis and summary {mean, std, min, max, p50, p95}
 // (absent for an empty run). Floats are written as Python's repr writes
 // them; a missing run_step is null.
 func (r *Report) MarshalJSON() ([]byte, error) {
-	j := jsonReport{Records: r.Records, Verdict: r.Verdict, ExitCode: r.ExitCode,
+	j := jsonReport{Kind: r.Kind, Class: r.Class, Headline: r.Headline,
+		Records: r.Records, Verdict: r.Verdict, ExitCode: r.ExitCode,
 		Window: r.Window, Detectors: jsonDetectors(r.Detectors), Diagnosis: r.Diagnosis,
 		Alerts: make([]jsonAlert, 0, len(r.Alerts))}
 	if r.Records > 0 {
@@ -178,6 +185,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 type jsonSummaryReport struct {
+	Kind      Kind          `json:"kind"`
+	Class     Class         `json:"class"`
+	Headline  string        `json:"headline"`
 	Records   int           `json:"records"`
 	Verdict   string        `json:"verdict"`
 	Window    int           `json:"window"`
@@ -191,7 +201,7 @@ type jsonSummaryReport struct {
 // for an empty run), detectors {name: {status, message, severity}},
 // diagnosis}, indented, with a final newline.
 func (r *Report) WriteSummaryJSON(w io.Writer) error {
-	j := jsonSummaryReport{Records: r.Records, Verdict: r.Verdict, Window: r.Window,
+	j := jsonSummaryReport{Kind: r.Kind, Class: r.Class, Headline: r.Headline, Records: r.Records, Verdict: r.Verdict, Window: r.Window,
 		Detectors: jsonDetectors(r.Detectors), Diagnosis: r.Diagnosis}
 	if s := r.Summary; s != nil {
 		j.Summary = &jsonSummary{pyFloat(s.Mean), pyFloat(s.Std), pyFloat(s.Min),

@@ -59,65 +59,110 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	} else {
-		writeAuditText(stdout, a.path, a.cfg, rep)
+		writeAuditText(stdout, a)
 	}
 	return rep.ExitCode
 }
 
-// writeAuditText prints the verdict first, then the diagnosis, the final
-// status of each detector and the alerts ("STATUS step N: message").
-func writeAuditText(w io.Writer, path string, cfg analysis.Config, rep *analysis.Report) {
-	sens := cfg.Sensitivity
-	if sens == "" {
-		sens = analysis.SensitivityMedium
-	}
+// writeAuditText prints what a person reads first: the run and its kind,
+// the verdict (the class of what was found) with one sentence of evidence,
+// then each finding with its step range, the other detectors, and the
+// alerts. "step" is always the run's own step (the trainer step, the
+// episode, the record's step field); JSON keeps rewardspy's 1-based record
+// count in "step" and the run's step in "run_step".
+func writeAuditText(w io.Writer, a audited) {
+	rep, cfg := a.rep, a.cfg
 	noun := "records"
 	if rep.Records == 1 {
 		noun = "record"
 	}
-	fmt.Fprintf(w, "%s: %s %s, window %d, sensitivity %s\n",
-		filepath.Base(path), thousands(rep.Records), noun, rep.Window, sens)
+	format := ""
+	if a.run != nil && a.run.Format != "" {
+		format = " (" + a.run.Format + ")"
+	}
+	fmt.Fprintf(w, "%s: %s%s, %s %s, window %d", filepath.Base(a.path), rep.Kind.Noun(), format, thousands(rep.Records), noun, rep.Window)
+	if rep.Kind == analysis.KindRewardspy {
+		sens := cfg.Sensitivity
+		if sens == "" {
+			sens = analysis.SensitivityMedium
+		}
+		fmt.Fprintf(w, ", sensitivity %s", sens)
+	}
+	fmt.Fprintln(w)
 	if rep.Records == 0 {
 		fmt.Fprintln(w, "No records found.")
 		return
 	}
-	fmt.Fprintf(w, "Verdict: %s (exit %d)\n\n", strings.ToUpper(rep.Verdict), rep.ExitCode)
-	fmt.Fprintln(w, rep.Diagnosis)
+	fmt.Fprintf(w, "Verdict: %s (exit %d)\n", verdictWords(rep), rep.ExitCode)
+	fmt.Fprintln(w, rep.Headline)
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Detectors:")
 	width, swidth := 0, 0
 	for _, d := range rep.Detectors {
 		width = max(width, len(d.Name))
 		swidth = max(swidth, len(d.Status))
 	}
+	var findings, rest []analysis.NamedResult
 	for _, d := range rep.Detectors {
-		line := fmt.Sprintf("  %-*s  %-*s  %s", swidth, d.Status, width, d.Name, d.Message)
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
-		if ev := d.Evidence; ev != nil && d.Status.Actionable() {
-			fmt.Fprintf(w, "  %-*s  %-*s  %s\n", swidth, "", width, "", evidenceLine(ev))
+		if d.Status.Actionable() {
+			findings = append(findings, d)
+		} else {
+			rest = append(rest, d)
+		}
+	}
+	if len(findings) > 0 {
+		fmt.Fprintln(w, "Findings:")
+		for _, d := range findings {
+			fmt.Fprintf(w, "  %-*s  %-*s  %s: %s\n", swidth, d.Status, width, d.Name, d.Class.Words(), d.Message)
+			if ev := d.Evidence; ev != nil {
+				fmt.Fprintf(w, "  %-*s  %-*s  %s\n", swidth, "", width, "", evidenceLine(ev))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	if len(rest) > 0 {
+		fmt.Fprintln(w, "Other detectors:")
+		for _, d := range rest {
+			line := fmt.Sprintf("  %-*s  %-*s  %s", swidth, d.Status, width, d.Name, d.Message)
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
 		}
 	}
 	if len(rep.Alerts) == 0 {
 		fmt.Fprintln(w, "\nNo alerts.")
 		return
 	}
-	fmt.Fprintf(w, "\nAlerts (%d):\n", len(rep.Alerts))
-	for i, a := range rep.Alerts {
+	if rep.ExitCode == 0 {
+		// Alerts that fired and cleared (rewardspy's slope WARNING lasts one
+		// record): history, not a contradiction of the verdict.
+		fmt.Fprintf(w, "\nEarlier alerts (%d), all cleared by the end of the run:\n", len(rep.Alerts))
+	} else {
+		fmt.Fprintf(w, "\nAlerts (%d):\n", len(rep.Alerts))
+	}
+	for i, al := range rep.Alerts {
 		if i == maxTextAlerts {
 			fmt.Fprintf(w, "  ... and %d more (--format json lists them all)\n", len(rep.Alerts)-i)
 			break
 		}
-		fmt.Fprintf(w, "  %s step %d%s: %s\n", a.Status, a.Step, runStepNote(a), a.Message)
+		fmt.Fprintf(w, "  %s %s: %s\n", al.Status, alertWhere(al), al.Message)
 	}
 }
 
-// runStepNote is " (run step S)" when the run's own step differs from the
-// 1-based record count.
-func runStepNote(a analysis.Alert) string {
-	if math.IsNaN(a.RunStep) || a.RunStep == float64(a.Step) {
-		return ""
+// verdictWords is the verdict line's word: COLLECTING while too few records
+// and nothing flagged, else the report's class ("REWARD HACKING",
+// "TRAINING PATHOLOGY", "EARLY WARNING", "HEALTHY").
+func verdictWords(rep *analysis.Report) string {
+	if rep.Verdict == analysis.VerdictCollecting && rep.ExitCode == 0 {
+		return "COLLECTING"
 	}
-	return " (run step " + formatStep(a.RunStep) + ")"
+	return strings.ToUpper(rep.Class.Words())
+}
+
+// alertWhere is "step S" with the run's own step, or "record N" (1-based)
+// when the run has no step value there.
+func alertWhere(a analysis.Alert) string {
+	if math.IsNaN(a.RunStep) {
+		return fmt.Sprintf("record %d", a.Step)
+	}
+	return "step " + formatStep(a.RunStep)
 }
 
 func formatStep(x float64) string {
@@ -127,9 +172,12 @@ func formatStep(x float64) string {
 	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
-// evidenceLine is "steps A-B (records C-D): reason".
+// evidenceLine is "steps A-B: reason" (the run's own steps).
 func evidenceLine(ev *analysis.Evidence) string {
-	s := fmt.Sprintf("steps %s-%s (records %d-%d)", formatStep(ev.FromStep), formatStep(ev.ToStep), ev.FromRecord, ev.ToRecord)
+	s := "step " + formatStep(ev.FromStep)
+	if ev.ToStep != ev.FromStep {
+		s = fmt.Sprintf("steps %s-%s", formatStep(ev.FromStep), formatStep(ev.ToStep))
+	}
 	if ev.Reason != "" {
 		s += ": " + ev.Reason
 	}
@@ -205,7 +253,7 @@ func writeJUnit(w io.Writer, path string, rep *analysis.Report) error {
 			}
 			for _, a := range rep.Alerts {
 				if a.Detector == d.Name {
-					fmt.Fprintf(&body, "%s step %d%s: %s\n", a.Status, a.Step, runStepNote(a), a.Message)
+					fmt.Fprintf(&body, "%s %s: %s\n", a.Status, alertWhere(a), a.Message)
 				}
 			}
 			c.Failure = &junitFailure{Message: d.Message, Type: string(d.Status), Body: body.String()}

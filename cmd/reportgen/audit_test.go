@@ -18,6 +18,36 @@ func runCmd(args ...string) (stdout, stderr string, code int) {
 	return o.String(), e.String(), code
 }
 
+// TestAuditEmptyInput: an empty log is an input error (exit 2), so it
+// cannot pass a CI gate; rewardspy's own audit (--detectors rewardspy)
+// keeps its "No records found", exit 0.
+func TestAuditEmptyInput(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "run.jsonl")
+	header := filepath.Join(dir, "monitor.csv")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(header, []byte("#{\"t_start\": 1.0, \"env_id\": \"X\"}\nr,l,t\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		exit int
+		want string
+	}{
+		{[]string{"audit", empty}, 2, "no records to audit: the file holds no records"},
+		{[]string{"summary", empty}, 2, "no records to audit"},
+		{[]string{"audit", header}, 2, "no records to audit"},
+		{[]string{"audit", empty, "--detectors", "rewardspy"}, 0, ""},
+	} {
+		_, errOut, code := runCmd(c.args...)
+		if code != c.exit || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d stderr %q; want exit %d and %q", c.args, code, errOut, c.exit, c.want)
+		}
+	}
+}
+
 func TestAuditSummaryGolden(t *testing.T) {
 	hacked := repoPath("testdata", "runs", "hacked.jsonl")
 	healthy := repoPath("testdata", "runs", "healthy.jsonl")
@@ -31,12 +61,12 @@ func TestAuditSummaryGolden(t *testing.T) {
 		{"audit_healthy.txt", []string{"audit", healthy, "--detectors", "rewardspy"}, 0},
 		{"audit_hacked_last.txt", []string{"audit", "--last", "150", "--sensitivity", "high", hacked, "--detectors", "rewardspy"}, 1},
 		{"audit_short_log.txt", []string{"audit", conf("short_log"), "--detectors", "rewardspy"}, 1},
-		{"audit_empty.txt", []string{"audit", conf("empty")}, 0},
+		{"audit_empty.txt", []string{"audit", conf("empty"), "--detectors", "rewardspy"}, 0},
 		{"audit_hacked_math_low.txt", []string{"audit", conf("hacked_math"), "--sensitivity", "low", "--detectors", "rewardspy"}, 1},
 		{"summary_hacked.txt", []string{"summary", hacked, "--detectors", "rewardspy"}, 0},
 		{"summary_healthy.txt", []string{"summary", healthy, "--detectors", "rewardspy"}, 0},
 		{"summary_short_log.txt", []string{"summary", conf("short_log"), "--detectors", "rewardspy"}, 0},
-		{"summary_empty.txt", []string{"summary", conf("empty")}, 0},
+		{"summary_empty.txt", []string{"summary", conf("empty"), "--detectors", "rewardspy"}, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {

@@ -168,6 +168,8 @@ type auditFlags struct {
 	maxReward   float64
 	detectors   string
 	lowerBetter string
+	kind        string
+	gold        string
 }
 
 func (a *auditFlags) register(fs *flag.FlagSet) {
@@ -176,6 +178,8 @@ func (a *auditFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&a.maxReward, "max-reward", 0, "the reward ceiling (default: the highest reward seen so far)")
 	fs.StringVar(&a.detectors, "detectors", "all", "all | rewardspy (exactly rewardspy's five) | a comma list of names")
 	fs.StringVar(&a.lowerBetter, "eval-lower-better", "", "comma list of eval metrics where lower is better (loss, perplexity are known)")
+	fs.StringVar(&a.kind, "kind", "", "what the run is: rewardspy|policy|preference|episodes (default: detected from format and columns)")
+	fs.StringVar(&a.gold, "gold", "", "the true-objective metric(s) to judge the reward against, comma list of column names\n(default: the run's held-out eval.* metrics, well-known names first)")
 }
 
 func (a *auditFlags) config(fs *flag.FlagSet) (analysis.Config, error) {
@@ -202,6 +206,16 @@ func (a *auditFlags) config(fs *flag.FlagSet) (analysis.Config, error) {
 	for _, d := range strings.Split(a.lowerBetter, ",") {
 		if d = strings.TrimSpace(d); d != "" {
 			cfg.EvalLowerBetter = append(cfg.EvalLowerBetter, d)
+		}
+	}
+	k, err := analysis.ParseKind(a.kind)
+	if err != nil {
+		return cfg, fmt.Errorf("--kind %q: want rewardspy, policy, preference or episodes", a.kind)
+	}
+	cfg.Kind = k
+	for _, g := range strings.Split(a.gold, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			cfg.Gold = append(cfg.Gold, g)
 		}
 	}
 	return cfg, nil
@@ -275,14 +289,57 @@ func auditOne(cmd string, fs *flag.FlagSet, in *inputFlags, af *auditFlags, form
 	if err != nil {
 		return a, inputError(stderr, err), false
 	}
+	if err := checkGold(run, a.cfg.Gold); err != nil {
+		return a, usageError(stderr, cmd, "%v", err), false
+	}
 	if a.rep, err = analysis.Audit(run, a.cfg); err != nil {
 		return a, inputError(stderr, err), false
 	}
+	// An empty log must not pass a CI gate. rewardspy's own audit says "No
+	// records found" and exits 0; --detectors rewardspy keeps that.
+	if a.rep.Records == 0 && !analysis.RewardspyMode(a.cfg.Detectors) {
+		return a, inputError(stderr, fmt.Errorf("%s: %w", a.path, errNoRecords(run))), false
+	}
+	a.run = run
 	return a, exitOK, true
+}
+
+// errEmptyRun: the run has no record with a reward.
+var errEmptyRun = errors.New("no records to audit")
+
+// errNoRecords says why a run has nothing to audit: an empty file, or rows
+// that all lack a reward value.
+func errNoRecords(run *ingest.Run) error {
+	if run.Len() == 0 {
+		return fmt.Errorf("%w: the file holds no records (an empty or header-only log cannot pass an audit)", errEmptyRun)
+	}
+	return fmt.Errorf("%w: none of its %d rows has a reward value (map the reward with --map reward=<key>)", errEmptyRun, run.Len())
+}
+
+// checkGold refuses --gold names that match no column of the run, listing
+// the held-out metrics it has.
+func checkGold(run *ingest.Run, gold []string) error {
+	var evals []string
+	for _, c := range run.Columns() {
+		if strings.HasPrefix(c, ingest.EvalPrefix) {
+			evals = append(evals, c)
+		}
+	}
+	for _, g := range gold {
+		if run.Has(g) || run.Has(ingest.EvalPrefix+g) || run.Has(ingest.ExtraPrefix+g) {
+			continue
+		}
+		if len(evals) == 0 {
+			return fmt.Errorf("--gold %s: the run has no column of that name and no held-out (eval.*) metric", g)
+		}
+		return fmt.Errorf("--gold %s: no such column; held-out metrics in this run: %s", g, strings.Join(evals, ", "))
+	}
+	return nil
 }
 
 // audited is what auditOne read and found.
 type audited struct {
+	run  *ingest.Run
 	path string
 	cfg  analysis.Config
 	rep  *analysis.Report

@@ -24,18 +24,18 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 	var rf reportFlags
 	var kind, out string
 	fs := newFlagSet("plot",
-		"plot RUN --kind "+strings.Join(plots.Kinds, "|")+" -o out.png|out.svg [audit flags]",
+		"plot RUN --figure "+strings.Join(plots.Kinds, "|")+" -o out.png|out.svg [audit flags]",
 		"Draw one figure of a run. The run is audited first so the figure shows\n"+
 			"its alerts and flagged ranges. balance and session need --expected.\n"+
 			"The format follows the file name: .png (144 dpi) or .svg (fonts embedded).\n"+
 			"Exit code 0 when written, 2 on bad usage or input, or when the run lacks\n"+
-			"what the figure shows (e.g. --kind length on a run without lengths).",
-		"reportgen plot testdata/runs/hacked.jsonl --kind timeline -o timeline.png",
+			"what the figure shows (e.g. --figure length on a run without lengths).",
+		"reportgen plot testdata/runs/hacked.jsonl --figure timeline -o timeline.png",
 		stdout)
 	in.register(fs)
 	af.register(fs)
 	rf.register(fs)
-	fs.StringVar(&kind, "kind", "timeline", "figure: "+strings.Join(plots.Kinds, ", "))
+	fs.StringVar(&kind, "figure", "timeline", "which figure: "+strings.Join(plots.Kinds, ", "))
 	fs.StringVar(&out, "o", "", "output file, .png or .svg (required)")
 	pos, help, err := parseArgs(fs, args)
 	if help {
@@ -58,7 +58,7 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 		known = known || k == kind
 	}
 	if !known {
-		return usageError(stderr, "plot", "--kind %q: want one of %s", kind, strings.Join(plots.Kinds, ", "))
+		return usageError(stderr, "plot", "--figure %q: want one of %s", kind, strings.Join(plots.Kinds, ", "))
 	}
 	cfg, err := af.config(fs)
 	if err != nil {
@@ -72,7 +72,7 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "plot", "%v", err)
 	}
 	if (kind == "balance" || kind == "session") && exp == nil {
-		return usageError(stderr, "plot", "--kind %s needs --expected, e.g. --expected task=0.7,format=0.3", kind)
+		return usageError(stderr, "plot", "--figure %s needs --expected, e.g. --expected task=0.7,format=0.3", kind)
 	}
 	run, err := in.load(pos[0], stderr)
 	if err != nil {

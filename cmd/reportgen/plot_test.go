@@ -30,7 +30,7 @@ func TestPlotCommand(t *testing.T) {
 					t.Skipf("%v", err)
 				}
 				out := filepath.Join(dir, c.kind+"."+ext)
-				args := append([]string{"plot", c.run, "--kind", c.kind, "-o", out}, c.extra...)
+				args := append([]string{"plot", c.run, "--figure", c.kind, "-o", out}, c.extra...)
 				stdout, stderr, code := reportCmd(args...)
 				if code != exitOK {
 					t.Fatalf("exit %d: %s", code, stderr)
@@ -64,9 +64,9 @@ func TestPlotErrors(t *testing.T) {
 	}{
 		{"no output", []string{"plot", hacked}, "-o is required"},
 		{"bad extension", []string{"plot", hacked, "-o", filepath.Join(dir, "x.jpg")}, "name it .png or .svg"},
-		{"bad kind", []string{"plot", hacked, "--kind", "pie", "-o", filepath.Join(dir, "x.png")}, `--kind "pie"`},
-		{"balance needs expected", []string{"plot", hacked, "--kind", "balance", "-o", filepath.Join(dir, "x.png")}, "needs --expected"},
-		{"figure does not apply", []string{"plot", hacked, "--kind", "divergence", "-o", filepath.Join(dir, "x.png")}, "nothing to draw"},
+		{"bad kind", []string{"plot", hacked, "--figure", "pie", "-o", filepath.Join(dir, "x.png")}, `--figure "pie"`},
+		{"balance needs expected", []string{"plot", hacked, "--figure", "balance", "-o", filepath.Join(dir, "x.png")}, "needs --expected"},
+		{"figure does not apply", []string{"plot", hacked, "--figure", "divergence", "-o", filepath.Join(dir, "x.png")}, "nothing to draw"},
 		{"two runs", []string{"plot", hacked, hacked, "-o", filepath.Join(dir, "x.png")}, "exactly one RUN"},
 	}
 	for _, c := range cases {

@@ -145,7 +145,8 @@ func runShowPlain(o *showOptions, stdout, stderr io.Writer) int {
 // report's.
 func (v *showView) fromReport(rep *analysis.Report) {
 	v.Verdict, v.ExitCode, v.Detectors = rep.Verdict, rep.ExitCode, rep.Detectors
-	v.Diagnosis = strings.Split(rep.Diagnosis, "\n")
+	v.Class, v.Headline = rep.Class, rep.Headline
+	v.Diagnosis = strings.Split(rep.HumanDiagnosis(), "\n")
 	v.TotalAlerts = len(rep.Alerts)
 	v.Alerts = nil
 	for i := len(rep.Alerts) - 1; i >= 0 && len(v.Alerts) < keepAlerts; i-- {
@@ -261,6 +262,12 @@ type showState struct {
 	batchRes    []analysis.NamedResult
 	batchAlerts []analysis.Alert // of the last batch run, steps of the whole file
 	batchBase   int              // records dropped from the recent rows
+
+	// kind is the kind of run (analysis.AuditKind of the first batch). For
+	// kinds other than rewardspy the live verdict is the full audit of the
+	// recent rows (kindRep), as `reportgen audit` judges them.
+	kind    analysis.Kind
+	kindRep *analysis.Report
 }
 
 func newShowModel(path string, cfg analysis.Config, last int, weights map[string]float64) *showModel {
@@ -516,6 +523,19 @@ func (m *showModel) runBatch(now bool) {
 	}
 	base := m.counted - run.Len() // records before the recent rows
 	m.batchRes, m.batchAlerts = m.batchRes[:0], m.batchAlerts[:0]
+	if m.kind == "" {
+		m.kind = analysis.AuditKind(run, m.cfg)
+	}
+	if m.kind != analysis.KindRewardspy {
+		if rep, err := analysis.Audit(run, m.cfg); err == nil {
+			for i := range rep.Alerts {
+				rep.Alerts[i].Step += max(base, 0)
+			}
+			m.kindRep = rep
+		}
+		m.repDirty = true
+		return
+	}
 	for _, d := range batchDetectors(m.cfg) {
 		if d.Applies(run, m.cfg) {
 			res, alerts := d.Detect(run, m.cfg)
@@ -538,9 +558,16 @@ func batchDetectors(cfg analysis.Config) []analysis.Detector {
 		all = all || d == "all"
 		named[d] = true
 	}
+	if all {
+		// The rewardspy kind's default set (the live view judges other kinds
+		// with a full audit of the recent rows).
+		for _, n := range analysis.KindDetectors(analysis.KindRewardspy) {
+			named[n] = true
+		}
+	}
 	var out []analysis.Detector
 	for _, d := range analysis.Registered() {
-		if all || named[d.Name()] {
+		if named[d.Name()] {
 			out = append(out, d)
 		}
 	}
@@ -728,6 +755,8 @@ type showView struct {
 	Waiting       bool
 	Window        int
 	Verdict       string
+	Class         analysis.Class
+	Headline      string
 	Diagnosis     []string
 	ExitCode      int
 	Summary       *analysis.Summary
@@ -792,7 +821,14 @@ func (m *showModel) view() *showView {
 	v.Detectors = append(m.eng.Results(), m.batchRes...)
 	v.Verdict = analysis.Verdict(m.eng.Records(), m.win.W, v.Detectors)
 	v.ExitCode = analysis.ExitCode(v.Detectors)
-	v.Diagnosis = withBatchFindings(strings.Split(rep.Diagnosis, "\n"), m.batchRes)
+	v.Diagnosis = withBatchFindings(strings.Split(rep.HumanDiagnosis(), "\n"), m.batchRes)
+	cls := &analysis.Report{Kind: analysis.KindRewardspy, Records: m.counted, Window: m.win.W,
+		Verdict: v.Verdict, ExitCode: v.ExitCode, Detectors: v.Detectors}
+	analysis.Classify(cls)
+	v.Detectors, v.Class, v.Headline = cls.Detectors, cls.Class, cls.Headline
+	if m.kind != "" && m.kind != analysis.KindRewardspy && m.kindRep != nil {
+		v.fromReport(m.kindRep)
+	}
 	if m.monitor != nil {
 		if b, err := m.monitor.Check(); err == nil {
 			v.Balance = &b
@@ -910,7 +946,7 @@ func trendOf(w []float64, win analysis.Windows) string {
 
 // writePlainSummary prints the view as text (stdout is not a terminal).
 func writePlainSummary(w io.Writer, v *showView) {
-	fmt.Fprintf(w, "%s: %d records", v.Path, v.Records)
+	fmt.Fprintf(w, "%s: %d records", v.Path, v.Counted)
 	if v.Format != "" {
 		fmt.Fprintf(w, " (%s", v.Format)
 		if v.Grain != "" {
@@ -918,8 +954,14 @@ func writePlainSummary(w io.Writer, v *showView) {
 		}
 		fmt.Fprint(w, ")")
 	}
+	if v.NoReward > 0 {
+		fmt.Fprintf(w, ", +%d %s without a reward", v.NoReward, showPlural(v.NoReward, "row", "rows"))
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "verdict: %s\n", v.Verdict)
+	if v.Headline != "" {
+		fmt.Fprintf(w, "  %s\n", v.Headline)
+	}
 	for _, l := range v.Diagnosis {
 		if l != "" {
 			fmt.Fprintf(w, "  %s\n", l)

@@ -123,7 +123,7 @@ func TestShowModelMatchesAudit(t *testing.T) {
 			if v.TotalAlerts != len(rep.Alerts) || (len(rep.Alerts) > 0 && fmt.Sprint(v.Alerts[0]) != fmt.Sprint(rep.Alerts[len(rep.Alerts)-1])) {
 				t.Errorf("%s chunk %d: %d alerts, newest %v; audit %d", name, chunk, v.TotalAlerts, v.Alerts, len(rep.Alerts))
 			}
-			if strings.Join(v.Diagnosis, "\n") != rep.Diagnosis {
+			if strings.Join(v.Diagnosis, "\n") != rep.HumanDiagnosis() {
 				t.Errorf("%s chunk %d: diagnosis %q, audit %q", name, chunk, strings.Join(v.Diagnosis, "\n"), rep.Diagnosis)
 			}
 		}

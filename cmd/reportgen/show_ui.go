@@ -467,7 +467,7 @@ func (u *showUI) notes(v *showView) []string {
 }
 
 func (u *showUI) stateText(v *showView) string {
-	recs := fmt.Sprintf("%d records", v.Records)
+	recs := fmt.Sprintf("%d records", v.Counted)
 	switch {
 	case v.Paused:
 		return fmt.Sprintf("PAUSED (+%d new) %s", v.NewSincePause, recs)

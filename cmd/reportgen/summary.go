@@ -85,5 +85,5 @@ func writeSummaryText(w io.Writer, path string, rep *analysis.Report) {
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, rep.Diagnosis)
+	fmt.Fprintln(w, rep.HumanDiagnosis())
 }
