@@ -21,7 +21,7 @@ const VerdictPathology = "pathology"
 // variance collapse.
 var kindBatch = map[Kind][]string{
 	KindRewardspy:  {"dead_component", "divergence", "group", "length_coupling", "truncation"},
-	KindPolicy:     {"collapse", "dead_component", "divergence", "group", "length_coupling", "length_explosion", "no_learning", "saturation", "truncation"},
+	KindPolicy:     {"collapse", "dead_component", "divergence", "format_gain", "group", "length_coupling", "length_explosion", "no_learning", "saturation", "truncation"},
 	KindPreference: {"dead_component", "divergence", "no_learning", "preference"},
 	KindEpisodes:   {"collapse", "dead_component", "divergence", "no_learning"},
 }
@@ -51,7 +51,7 @@ func defaultClass(name string, st Status) Class {
 		return ClassEarlyWarning
 	}
 	switch name {
-	case "divergence", "length_coupling":
+	case "divergence", "length_coupling", "format_gain":
 		return ClassHacking
 	case "saturation":
 		return ClassEarlyWarning
