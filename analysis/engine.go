@@ -46,7 +46,8 @@ type ComponentValue struct {
 }
 
 // Engine replays records one at a time through the five rewardspy
-// detectors (variance, slope, component, ceiling, length; DESIGN §2.1),
+// detectors (variance, slope, component, ceiling, length; their rules are in
+// the package documentation),
 // with rewardspy's exact arithmetic. Its memory and the cost of Push never
 // depend on how many records came before: the engine keeps the last W
 // rewards and component values, the last HistoryCap rewards (for

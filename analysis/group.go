@@ -10,7 +10,7 @@ import (
 // DetGroup is the GRPO group-collapse detector's name.
 const DetGroup = "group"
 
-// Group-collapse parameters (DESIGN §2.2).
+// Group-collapse parameters.
 const (
 	groupMinGroups  = 20   // insufficient data below this many groups (or step values)
 	groupRecent     = 500  // rate over the last groupRecent groups
@@ -18,7 +18,7 @@ const (
 	groupAlertAbove = 0.5  // ALERT when the collapsed rate is above this
 )
 
-// groupDetector is GRPO group collapse (DESIGN §2.2): groups whose rewards
+// groupDetector is GRPO group collapse: groups whose rewards
 // all tie give GRPO a zero advantage, so no learning signal.
 //
 // Sample grain with a group column: consecutive rows with the same group id
@@ -32,7 +32,7 @@ const (
 // with rate = mean of the last min(500, n) finite zero_std_frac values,
 // after at least 20 values.
 //
-// Alerts follow the de-duplication rule of DESIGN §2.1 (one alert each time
+// Alerts follow the package's de-duplication rule (one alert each time
 // the status turns ALERT). Unlike rewardspy, the final status counts in the
 // verdict.
 type groupDetector struct{}

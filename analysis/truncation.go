@@ -36,7 +36,8 @@ const (
 // completions are 90% truncated is broken whether or not it started there;
 // 25% and +15 points catches a climb early (a length blow-up) while normal
 // runs sit near 0 with noise of a few points. Fewer than max(6, 2k) values:
-// INSUFFICIENT_DATA. Alerts follow DESIGN §2.1's de-duplication.
+// INSUFFICIENT_DATA. One alert each time the status turns actionable or
+// changes level.
 type truncationDetector struct{}
 
 func init() { Register(truncationDetector{}) }

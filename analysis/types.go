@@ -73,7 +73,8 @@ type Result struct {
 }
 
 // Alert is raised when a detector's status becomes actionable (see the
-// de-duplication rule in DESIGN §2.1).
+// de-duplication rule in the package documentation: one alert each time a
+// detector's status turns actionable or changes level).
 type Alert struct {
 	Step     int     // 1-based record count at the time (rewardspy's meaning)
 	RunStep  float64 // the run's own step value at that record
@@ -105,7 +106,8 @@ type Config struct {
 	MaxReward    float64
 	HasMaxReward bool
 	// Detectors selects detectors by name; nil or ["all"] = all that apply;
-	// ["rewardspy"] = exactly the five of DESIGN §2.1.
+	// ["rewardspy"] = exactly rewardspy's five (variance, slope, component,
+	// ceiling, length), judged as a rewardspy call log.
 	Detectors []string
 	// Kind is the kind of run; "" = DetectKind(run). It picks the detector
 	// set, thresholds and wording.
@@ -120,7 +122,7 @@ type Config struct {
 	EvalLowerBetter []string
 }
 
-// Detector is a batch detector over a whole run (DESIGN §2.2–2.3). New
+// Detector is a batch detector over a whole run (group, divergence, ...). New
 // detectors implement it and call Register from an init function; the
 // rewardspy five are not Detectors but run in the streaming Engine.
 type Detector interface {
@@ -143,7 +145,8 @@ func Register(d Detector) {
 // Registered returns the registered batch detectors in name order.
 func Registered() []Detector { return append([]Detector(nil), registry...) }
 
-// Verdicts, from the final statuses (DESIGN §2.1).
+// Verdicts, from the final statuses (see Verdict; VerdictPathology for the
+// kinds other than rewardspy).
 const (
 	VerdictCollecting = "collecting" // fewer records than the window
 	VerdictHealthy    = "healthy"

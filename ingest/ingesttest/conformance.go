@@ -32,7 +32,7 @@ func ConformanceDirs(t testing.TB, kind string) []string {
 }
 
 // CompareAlignTrail compares an alignment audit trail (CSV) with the
-// expected one as DESIGN §7 says: alignment_score and drift_velocity to
+// expected one as the conformance cases require: alignment_score and drift_velocity to
 // 1e-6, z_* to 1e-4, ratio_* as numbers ("-0.00" equals "0.00"), every
 // other cell byte for byte. It returns at most 10 differences.
 func CompareAlignTrail(got, want []byte) []string {
