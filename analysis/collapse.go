@@ -27,7 +27,8 @@ const (
 //
 //	B   = max_k b_k (the best level), b_1 the first block's mean
 //	G   = max(0, B - b_1), what the run gained up to its best
-//	SE  = the median over blocks of sd(block)/sqrt(len(block))
+//	SE  = max(median over blocks of sd(block)/sqrt(len(block)),
+//	          1.4826 median_k |b_{k+1} - b_k| / sqrt(2))   (noise of a block mean)
 //	D   = max(0.5 G, 3 sqrt(2) SE)
 //	P   = max(2, ceil(nb/10)) blocks (a tenth of the run)
 //
@@ -100,7 +101,15 @@ func (collapseDetector) judge(run *ingest.Run, cfg Config) (Result, int) {
 	}
 	best := bl[kb].mean
 	gain := math.Max(0, best-bl[0].mean)
-	se := median(ses)
+	// Noise of a block mean: the larger of the within-block standard error
+	// and a robust estimate from successive block means (1.4826 times the
+	// median absolute difference, over sqrt 2), which also sees slow
+	// wandering that the within-block spread misses.
+	diffs := make([]float64, 0, nb-1)
+	for k := 1; k < nb; k++ {
+		diffs = append(diffs, math.Abs(bl[k].mean-bl[k-1].mean))
+	}
+	se := math.Max(median(ses), 1.4826*median(diffs)/math.Sqrt2)
 	drop := math.Max(collapseGainFrac*gain, collapseNoiseZ*math.Sqrt2*se)
 	p := max(2, (nb+9)/10)
 	thr := best - drop
@@ -132,8 +141,8 @@ func (collapseDetector) judge(run *ingest.Run, cfg Config) (Result, int) {
 		}
 	}
 	if first < 0 {
-		ev.Reason = fmt.Sprintf("Best %s level %s (steps %s-%s); the %s never stayed below %s (best minus %s) for %d blocks; last level %s.",
-			lvl, fmtNum(best), fmtNum(s.steps[bl[kb].from]), fmtNum(s.steps[bl[kb].to]), w.reward, fmtNum(thr), fmtNum(drop), p, fmtNum(last.mean))
+		ev.Reason = fmt.Sprintf("Best %s level %s (%s %s-%s); the %s never stayed below %s (best minus %s) for %d blocks; last level %s.",
+			lvl, fmtNum(best), w.units, fmtNum(s.steps[bl[kb].from]), fmtNum(s.steps[bl[kb].to]), w.reward, fmtNum(thr), fmtNum(drop), p, fmtNum(last.mean))
 		return Result{Status: StatusOK, Message: fmt.Sprintf("No collapse: the %s holds its best level.", w.reward), Evidence: ev}, -1
 	}
 	down := bl[first : first+length]
@@ -155,9 +164,9 @@ func (collapseDetector) judge(run *ingest.Run, cfg Config) (Result, int) {
 	ev.Numbers["low_level"], ev.Numbers["best_from_step"], ev.Numbers["best_to_step"] = low.mean, s.steps[bl[kb].from], s.steps[bl[kb].to]
 	ev.Numbers["low_from_step"], ev.Numbers["low_to_step"] = s.steps[low.from], s.steps[low.to]
 	span := to - from + 1
-	ev.Reason = fmt.Sprintf("The %s fell from its best %s level %s (steps %s-%s) to %s (steps %s-%s) and stayed below %s for %d %s (steps %s-%s); the last level is %s.",
-		w.reward, lvl, fmtNum(best), fmtNum(s.steps[bl[kb].from]), fmtNum(s.steps[bl[kb].to]),
-		fmtNum(low.mean), fmtNum(s.steps[low.from]), fmtNum(s.steps[low.to]), fmtNum(thr), span, w.units,
+	ev.Reason = fmt.Sprintf("The %s fell from its best %s level %s (%s %s-%s) to %s (%s %s-%s) and stayed below %s for %d %s (%s-%s); the last level is %s.",
+		w.reward, lvl, fmtNum(best), w.units, fmtNum(s.steps[bl[kb].from]), fmtNum(s.steps[bl[kb].to]),
+		fmtNum(low.mean), w.units, fmtNum(s.steps[low.from]), fmtNum(s.steps[low.to]), fmtNum(thr), span, w.units,
 		fmtNum(s.steps[from]), fmtNum(s.steps[to]), fmtNum(last.mean))
 	if stillDown {
 		return Result{Status: StatusAlert, Severity: SeverityHigh, Class: ClassPathology,

@@ -75,8 +75,8 @@ func (noLearningDetector) judge(run *ingest.Run, cfg Config) Result {
 	ev.Numbers["n"] = float64(n)
 	ev.Numbers["min"], ev.Numbers["max"], ev.Numbers["mean"] = lo, hi, mean
 	if hi-lo <= 1e-9*math.Max(1, math.Abs(mean)) {
-		ev.Reason = fmt.Sprintf("The %s is %s on every one of the %d %s (steps %s-%s): the policy gets no signal to learn from.",
-			w.reward, fmtNum(x[0]), n, w.units, fmtNum(s.steps[0]), fmtNum(s.steps[n-1]))
+		ev.Reason = fmt.Sprintf("The %s is %s on every one of the %d %s (%s %s-%s): the policy gets no signal to learn from.",
+			w.reward, fmtNum(x[0]), n, w.units, w.units, fmtNum(s.steps[0]), fmtNum(s.steps[n-1]))
 		return Result{Status: StatusAlert, Severity: SeverityHigh, Class: ClassPathology,
 			Message:  fmt.Sprintf("No learning: the %s is %s on every %s.", w.reward, fmtNum(x[0]), w.unit),
 			Detail:   "Check that the reward is wired up (a constant is never informative): a sparse goal that is never reached, a reward function that always returns its default, or a crashed judge.",
@@ -118,8 +118,8 @@ func (noLearningDetector) judge(run *ingest.Run, cfg Config) Result {
 			w.reward, fmtNum(eMean), fmtNum(lMean))
 		return Result{Status: StatusOK, Message: fmt.Sprintf("The %s moves (it fell; see collapse).", w.reward), Evidence: ev}
 	}
-	ev.Reason = fmt.Sprintf("Over %d %s (steps %s-%s) the %s stayed at its starting level: first fifth %s, last fifth %s; no later tenth is significantly higher (best %s, one-sided p = %.2g).",
-		n, w.units, fmtNum(s.steps[0]), fmtNum(s.steps[n-1]), w.reward, fmtNum(eMean), fmtNum(lMean), fmtNum(bestMean), bestP)
+	ev.Reason = fmt.Sprintf("Over %d %s (%s %s-%s) the %s stayed at its starting level: first fifth %s, last fifth %s; no later tenth is significantly higher (best %s, one-sided p = %.2g).",
+		n, w.units, w.units, fmtNum(s.steps[0]), fmtNum(s.steps[n-1]), w.reward, fmtNum(eMean), fmtNum(lMean), fmtNum(bestMean), bestP)
 	return Result{Status: StatusWarning, Severity: SeverityMedium, Class: ClassPathology,
 		Message:  fmt.Sprintf("No learning: the %s stays flat over the run (%s -> %s).", w.reward, fmtNum(eMean), fmtNum(lMean)),
 		Detail:   "The policy is not improving: check the learning rate, that gradients reach the policy, and that the reward can be earned at all (a task too hard for the start policy gives no signal).",
