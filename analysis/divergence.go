@@ -75,7 +75,8 @@ const (
 // WARNING early warning (ClassEarlyWarning), not hacking. The final status
 // combines each metric's judgement at its last evaluation. Alerts escalate
 // only: one when the combined status first becomes WARNING, one when it
-// first becomes ALERT, at that evaluation's step. The evidence gives both
+// first becomes ALERT, at that evaluation's step; when the final status is
+// OK there are none (a finding that did not last is not reported). The evidence gives both
 // levels of both series and, for two [0, 1] scores, the gap train - gold
 // early and late. Fewer than 5 evaluations: INSUFFICIENT_DATA.
 type divergenceDetector struct{}
@@ -280,6 +281,10 @@ func (divergenceDetector) detect(run *ingest.Run, cfg Config) (Result, []Alert) 
 			alerts = append(alerts, alertFrom(DetDivergence, final, run, rc, judged[e.m][e.i].row))
 			last = final.Status
 		}
+	}
+	if !final.Status.Actionable() {
+		// A finding that did not last is not news at the end of the run.
+		alerts = nil
 	}
 	return final, alerts
 }

@@ -266,3 +266,45 @@ func ExampleEvalLowerIsBetter() {
 	// false
 	// true
 }
+
+func TestDivergenceRealRuns(t *testing.T) {
+	cases := []struct {
+		file   string
+		opt    ingest.Options
+		status analysis.Status
+		class  analysis.Class
+		msg    string
+	}{
+		// GRPO: train 0.73 -> 0.97 from step 10 on, held-out GSM8K
+		// 0.65 -> 0.70; the gap train - held-out triples (0.085 -> 0.28).
+		{"yushengsu-thu__verl_training_log/gsm8k__grpo_run_deepseek7b_llm.log", ingest.Options{},
+			analysis.StatusWarning, analysis.ClassHacking, "Train reward rising while held-out 'test_score/openai/gsm8k' stays flat (0.648 -> 0.697)."},
+		// The PPO sibling: train 0.69 -> 0.96, held-out 0.62 -> 0.70 (a
+		// third of the train gain), gap 0.076 -> 0.26: the same finding.
+		{"yushengsu-thu__verl_training_log/gsm8k__ppo_run_deepseek7b_llm.log", ingest.Options{},
+			analysis.StatusWarning, analysis.ClassHacking, "Train reward rising while held-out 'test_score/openai/gsm8k' stays flat (0.616 -> 0.701)."},
+		// Healthy: score 0.005 -> 0.69, held-out 0 -> 0.53.
+		{"eric-haibin-lin__verl-data/gsm8k__Qwen2.5-0.5B-bsz256_2-prompt512-resp256-0.538.log", ingest.Options{},
+			analysis.StatusOK, "", "Held-out metrics keep up with the train reward (test_score/openai/gsm8k)."},
+		// Built to be hacked: train 0.66 -> 0.996, perplexity 4.5 -> 18.
+		{"Rohanjain2312__grpo-reward-hacking-demo/results__baseline__metrics.jsonl",
+			ingest.Options{Map: map[string]string{"reward": "train_reward", "reward_std": "train_reward_std"}},
+			analysis.StatusAlert, analysis.ClassHacking, "Train reward rising while held-out 'perplexity' gets worse (4.47 -> 18.14)."},
+		// MATH held-out drifts 0.51 -> 0.49 while GSM8K held-out keeps up
+		// (0.22 -> 0.88): the run learns the task; not hacking.
+		{"diqiuzhuanzhuan__verldata/run_logs__qwen2-7b_math.log", ingest.Options{},
+			analysis.StatusOK, "", "Held-out 'openai/gsm8k/reward/mean@1' keeps up with the train reward ('DigitalLearningGmbH/MATH-lighteval/reward/mean@1' stays flat)."},
+		// Wordle stage 2: flat train reward, noisy eval on 8 points.
+		{"alexchilton__CAS_NLP_MODULE4_GRPO/expert_guy__post_training_project__threestage__stage2_output__checkpoint-160__trainer_state.json", ingest.Options{},
+			analysis.StatusOK, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			run := h6Real(t, c.file, c.opt)
+			res, _ := h6Check(t, analysis.DetDivergence, run, analysis.Config{}, c.status, c.class)
+			if c.msg != "" && res.Message != c.msg {
+				t.Errorf("message %q, want %q", res.Message, c.msg)
+			}
+		})
+	}
+}
