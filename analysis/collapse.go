@@ -36,7 +36,8 @@ const (
 // below B - D. Then ALERT (HIGH) when the last P blocks are all below B - D
 // (still down at the end), else WARNING (MEDIUM): it fell and recovered.
 // Otherwise OK. A run that never rose can still collapse (G = 0: the drop
-// must then clear the noise term alone). Findings are training pathologies
+// must then clear the noise term alone). Not run on rewardspy's per-call
+// logs (Kind rewardspy keeps rewardspy's audit). Findings are training pathologies
 // (ClassPathology). The evidence gives the best level and its steps, the
 // lowest block and the last block's level.
 type collapseDetector struct{}
@@ -46,7 +47,7 @@ func init() { Register(collapseDetector{}) }
 func (collapseDetector) Name() string { return DetCollapse }
 
 func (collapseDetector) Applies(run *ingest.Run, cfg Config) bool {
-	return run.Has(ingest.ColReward)
+	return run.Has(ingest.ColReward) && kindOf(run, cfg) != KindRewardspy
 }
 
 type block struct {

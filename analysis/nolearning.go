@@ -35,7 +35,8 @@ const (
 //	       mean(E) - mean(L) >= 0.2 sqrt((var E + var L)/2);
 //	flat:  neither rose nor fell                              -> WARNING (MEDIUM)
 //
-// otherwise OK. A run that fell is left to the collapse detector. Both
+// otherwise OK. A run that fell is left to the collapse detector. Not run
+// on rewardspy's per-call logs (Kind rewardspy keeps rewardspy's audit). Both
 // findings are training pathologies (ClassPathology), not hacking. Text
 // says "episode return" and "episodes" for classic RL runs, "reward" and
 // "steps" for trainer logs.
@@ -46,7 +47,7 @@ func init() { Register(noLearningDetector{}) }
 func (noLearningDetector) Name() string { return DetNoLearning }
 
 func (noLearningDetector) Applies(run *ingest.Run, cfg Config) bool {
-	return run.Has(ingest.ColReward)
+	return run.Has(ingest.ColReward) && kindOf(run, cfg) != KindRewardspy
 }
 
 func (d noLearningDetector) Detect(run *ingest.Run, cfg Config) (Result, []Alert) {
