@@ -35,7 +35,7 @@ const (
 // first non-empty tier: (1) well-known gold names (test/val score,
 // correctness, accuracy, pass@k, exact match, success, verl's mean@k);
 // (2) other quality metrics (perplexity, BLEU, distinct-n...); (3) the
-// held-out reward and eval loss. Diagnostics are never gold (lengths,
+// held-out reward (the proxy on held-out prompts); (4) the eval loss. Diagnostics are never gold (lengths,
 // tokens, timing, KL, entropy, clip ratios, stds, grad norms). Lower is
 // better for names containing loss, perplexity, ppl or error and for
 // Config.EvalLowerBetter; such metrics are negated (y = -value).
@@ -104,8 +104,8 @@ func divDiagnostic(l string) bool {
 	return false
 }
 
-// divTier is 1 for well-known gold names, 3 for held-out rewards and
-// losses, 2 for other quality metrics.
+// divTier is 1 for well-known gold names, 2 for other quality metrics, 3
+// for held-out rewards and 4 for losses.
 func divTier(l string) int {
 	for _, s := range []string{"test_score", "val_score", "score", "correct", "accuracy", "acc", "pass@", "pass_at",
 		"exact_match", "mean@", "success", "win_rate", "solve"} {
@@ -113,8 +113,11 @@ func divTier(l string) int {
 			return 1
 		}
 	}
-	if strings.Contains(l, "reward") || strings.Contains(l, "loss") {
+	switch {
+	case strings.Contains(l, "reward"):
 		return 3
+	case strings.Contains(l, "loss"):
+		return 4
 	}
 	return 2
 }
@@ -143,7 +146,7 @@ func divGold(run *ingest.Run, cfg Config) []goldMetric {
 		t := divTier(l)
 		tiers[t] = append(tiers[t], goldMetric{ingest.EvalPrefix + m, m})
 	}
-	for t := 1; t <= 3; t++ {
+	for t := 1; t <= 4; t++ {
 		if len(tiers[t]) > 0 {
 			return tiers[t]
 		}
@@ -410,7 +413,7 @@ func divJudge(m string, lower bool, xs, ys []float64, goldBound float64, train s
 	}
 	ev.Reason = fmt.Sprintf("Over steps %s-%s held-out %s moved %s -> %s while the train reward moved %s -> %s%s.",
 		fmtNum(s0), fmtNum(s1), m, fmtNum(gE), fmtNum(gL), fmtNum(rE), fmtNum(rL), gap)
-	msg := "The train reward is not rising; nothing to diverge from (" + m + ")."
+	msg := "The train reward does not rise, so there is no divergence to judge (held-out '" + m + "')."
 	if rising {
 		msg = "Held-out metrics keep up with the train reward."
 	}
