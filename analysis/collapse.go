@@ -8,16 +8,8 @@ import (
 )
 
 // DetCollapse is the collapse detector's name.
-const DetCollapse = "collapse"
-
-// Collapse parameters.
-const (
-	collapseMin      = 40  // values needed
-	collapseGainFrac = 0.5 // a drop must lose >= half of what the run had gained...
-	collapseNoiseZ   = 3.0 // ...and be >= 3 standard errors of a difference of block means
-)
-
-// collapseDetector flags a reward that falls from its best level and stays
+//
+// The detector flags a reward that falls from its best level and stays
 // down: a persistent drop, measured against the run's own gain and noise,
 // not a dip.
 //
@@ -35,11 +27,22 @@ const (
 // Collapsed: after the best block, P or more consecutive blocks have means
 // below B - D. Then ALERT (HIGH) when the last P blocks are all below B - D
 // (still down at the end), else WARNING (MEDIUM): it fell and recovered.
-// Otherwise OK. A run that never rose can still collapse (G = 0: the drop
+// Otherwise OK. The one alert is raised when the drop has lasted P blocks.
+// A run that never rose can still collapse (G = 0: the drop
 // must then clear the noise term alone). Not run on rewardspy's per-call
 // logs (Kind rewardspy keeps rewardspy's audit). Findings are training pathologies
 // (ClassPathology). The evidence gives the best level and its steps, the
 // lowest block and the last block's level.
+const DetCollapse = "collapse"
+
+// Collapse parameters.
+const (
+	collapseMin      = 40  // values needed
+	collapseGainFrac = 0.5 // a drop must lose >= half of what the run had gained...
+	collapseNoiseZ   = 3.0 // ...and be >= 3 standard errors of a difference of block means
+)
+
+// collapseDetector implements the DetCollapse detector (see DetCollapse for its rule).
 type collapseDetector struct{}
 
 func init() { Register(collapseDetector{}) }

@@ -8,17 +8,8 @@ import (
 )
 
 // DetLengthExplosion is the length explosion/collapse detector's name.
-const DetLengthExplosion = "length_explosion"
-
-// Length explosion parameters.
-const (
-	lenExMin      = 10  // logged steps needed
-	lenExWarn     = 2.0 // late/early ratio for a WARNING (or its inverse)
-	lenExAlert    = 3.0 // ... for an ALERT
-	lenExStayFrac = 0.8 // share of the last fifth beyond the midpoint
-)
-
-// lengthExplosionDetector flags a response length that jumps far above
+//
+// The detector flags a response length that jumps far above
 // (explosion) or falls far below (collapse) its earlier level and stays
 // there, on LLM policy-optimisation logs (Kind policy; an episode length is
 // not a response length, and a growing one is learning).
@@ -35,9 +26,21 @@ const (
 // WARNING (MEDIUM) at a ratio of 2 (or 1/2), ALERT (HIGH) at 3 (or 1/3);
 // otherwise OK; E <= 0 is OK (no level to compare). The onset is the first
 // value beyond m after the earlier level from which on >= 80% of the values
-// stay beyond m. Findings are training pathologies (ClassPathology); with
+// stay beyond m; the one alert is raised there. Findings are training
+// pathologies (ClassPathology); with
 // a clip_ratio column the evidence also gives its early and late medians
 // (answers cut at the max length).
+const DetLengthExplosion = "length_explosion"
+
+// Length explosion parameters.
+const (
+	lenExMin      = 10  // logged steps needed
+	lenExWarn     = 2.0 // late/early ratio for a WARNING (or its inverse)
+	lenExAlert    = 3.0 // ... for an ALERT
+	lenExStayFrac = 0.8 // share of the last fifth beyond the midpoint
+)
+
+// lengthExplosionDetector implements the DetLengthExplosion detector (see DetLengthExplosion for its rule).
 type lengthExplosionDetector struct{}
 
 func init() { Register(lengthExplosionDetector{}) }

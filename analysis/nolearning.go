@@ -8,16 +8,8 @@ import (
 )
 
 // DetNoLearning is the no-learning detector's name.
-const DetNoLearning = "no_learning"
-
-// No-learning parameters.
-const (
-	noLearnMin      = 20   // values needed
-	noLearnAlpha    = 0.01 // one-sided Welch test level for "rose" and "fell"
-	noLearnMaterial = 0.2  // a rise or fall must also be >= 0.2 pooled SDs
-)
-
-// noLearningDetector flags runs whose reward never improves: a reward that
+//
+// The detector flags runs whose reward never improves: a reward that
 // is the same number on every record (a constant return of 0 or -100, a
 // GRPO reward of 0 on every step), or one that stays flat for the whole
 // run. It is judged on the whole run, never on a short window, so a run
@@ -35,11 +27,22 @@ const (
 //	       mean(E) - mean(L) >= 0.2 sqrt((var E + var L)/2);
 //	flat:  neither rose nor fell                              -> WARNING (MEDIUM)
 //
-// otherwise OK. A run that fell is left to the collapse detector. Not run
+// otherwise OK; an actionable result raises one alert, at the last value.
+// A run that fell is left to the collapse detector. Not run
 // on rewardspy's per-call logs (Kind rewardspy keeps rewardspy's audit). Both
 // findings are training pathologies (ClassPathology), not hacking. Text
 // says "episode return" and "episodes" for classic RL runs, "reward" and
 // "steps" for trainer logs.
+const DetNoLearning = "no_learning"
+
+// No-learning parameters.
+const (
+	noLearnMin      = 20   // values needed
+	noLearnAlpha    = 0.01 // one-sided Welch test level for "rose" and "fell"
+	noLearnMaterial = 0.2  // a rise or fall must also be >= 0.2 pooled SDs
+)
+
+// noLearningDetector implements the DetNoLearning detector (see DetNoLearning for its rule).
 type noLearningDetector struct{}
 
 func init() { Register(noLearningDetector{}) }

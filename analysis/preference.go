@@ -9,17 +9,8 @@ import (
 )
 
 // DetPreference is the preference-optimisation failure detector's name.
-const DetPreference = "preference"
-
-// Preference parameters.
-const (
-	prefMinRows     = 3    // logged steps needed (after the initial all-zero step)
-	prefPinnedAcc   = 0.99 // accuracy "pinned at 1"
-	prefMarginGrow  = 4.0  // margin "exploding": late >= 4x its early value
-	prefChosenShare = 0.1  // chosen falls by >= 10% of the margin's growth
-)
-
-// preferenceDetector flags the known failure signs of preference
+//
+// The detector flags the known failure signs of preference
 // optimisation (DPO, ORPO, KTO, SimPO) from the implicit rewards a trainer
 // logs: chosen_reward, rejected_reward, margin (chosen - rejected) and
 // pref_accuracy (the share of pairs with a positive margin).
@@ -37,13 +28,25 @@ const (
 //	    margin late > early, chosen late < early, chosen late < 0 and
 //	    chosen early - chosen late >= 0.1 (margin late - margin early)
 //
-// otherwise OK. Both are training pathologies (ClassPathology): the first
+// otherwise OK; an actionable result raises one alert, at the last row.
+// Both are training pathologies (ClassPathology): the first
 // is over-optimisation of pairs the model already separates (drift from
 // the reference, margins bought by making the rejected answers absurdly
 // unlikely); the second is likelihood displacement, the chosen answers
 // themselves becoming less likely. The evidence gives both ends of each
 // column and the share of the margin's growth that came from pushing the
 // rejected reward down.
+const DetPreference = "preference"
+
+// Preference parameters.
+const (
+	prefMinRows     = 3    // logged steps needed (after the initial all-zero step)
+	prefPinnedAcc   = 0.99 // accuracy "pinned at 1"
+	prefMarginGrow  = 4.0  // margin "exploding": late >= 4x its early value
+	prefChosenShare = 0.1  // chosen falls by >= 10% of the margin's growth
+)
+
+// preferenceDetector implements the DetPreference detector (see DetPreference for its rule).
 type preferenceDetector struct{}
 
 func init() { Register(preferenceDetector{}) }

@@ -7,6 +7,27 @@ import (
 )
 
 // DetSaturation is the score-saturation detector's name.
+//
+// The detector flags a batch-mean score pinned at its ceiling on a
+// trainer log (one row per step). A saturated score is not hacking by
+// itself (the held-out comparison of the divergence detector decides
+// that), but it leaves GRPO/PPO little to learn from and says nothing about
+// the task: an early warning.
+//
+// Over the finite rewards r_1..r_n in step order (n >= 20, else
+// INSUFFICIENT_DATA), the maximum M is Config.MaxReward when set (> 0),
+// else 1 when every value is in [0, 1] and 100 when every value is in
+// [0, 100] and some exceed 10 (a percentage); with no known maximum the
+// detector is NOT_APPLICABLE. With
+// late = the last half of the values:
+//
+//	saturated: >= 80% of late values are >= 0.95 M  -> WARNING (LOW), ClassEarlyWarning
+//
+// otherwise OK. The evidence starts at the onset: the first value >= 0.95 M
+// from which on >= 80% of the values stay >= 0.95 M, and gives that share,
+// the share of the run after the onset and the late share; the one alert
+// is raised at the onset. Runs only on policy-optimisation logs (Kind
+// policy).
 const DetSaturation = "saturation"
 
 // Saturation parameters.
@@ -16,24 +37,7 @@ const (
 	satLateFrac = 0.8  // on >= 80% of the late run
 )
 
-// saturationDetector flags a batch-mean score pinned at its ceiling on a
-// trainer log (one row per step). A saturated score is not hacking by
-// itself (the held-out comparison of the divergence detector decides
-// that), but it leaves GRPO/PPO little to learn from and says nothing about
-// the task: an early warning.
-//
-// Over the finite rewards r_1..r_n in step order (n >= 20, else
-// INSUFFICIENT_DATA), the maximum M is Config.MaxReward when set (> 0),
-// else 1 when every value is in [0, 1] and 100 when every value is in
-// [0, 100]; with no known maximum the detector is NOT_APPLICABLE. With
-// late = the last half of the values:
-//
-//	saturated: >= 80% of late values are >= 0.95 M  -> WARNING (LOW), ClassEarlyWarning
-//
-// otherwise OK. The evidence starts at the onset: the first value >= 0.95 M
-// from which on >= 80% of the values stay >= 0.95 M, and gives that share,
-// the share of the run after the onset and the late share. Runs only on
-// policy-optimisation logs (Kind policy).
+// saturationDetector implements the DetSaturation detector (see DetSaturation for its rule).
 type saturationDetector struct{}
 
 func init() { Register(saturationDetector{}) }
