@@ -11,7 +11,7 @@ import (
 
 // DetDivergence is the train/held-out divergence detector's name.
 //
-// The detector is reward hacking as Gao et al. (2022) measure it: the
+// The detector flags reward hacking as Gao et al. (2022) measure it: the
 // train (proxy) reward keeps rising while the true objective, a held-out or
 // gold metric, falls or stays flat. Everything is judged in each metric's
 // own terms, on levels rather than fitted lines (a saturating curve is not a
@@ -22,8 +22,9 @@ import (
 // first non-empty tier: (1) well-known gold names (test/val score,
 // correctness, accuracy, pass@k, exact match, success, verl's mean@k);
 // (2) other quality metrics (perplexity, BLEU, distinct-n...); (3) the
-// held-out reward (the proxy on held-out prompts); (4) the eval loss. Diagnostics are never gold (lengths,
-// tokens, timing, KL, entropy, clip ratios, stds, grad norms). Lower is
+// held-out reward (the proxy on held-out prompts); (4) the eval loss.
+// Diagnostics are never gold (lengths, tokens, timing, KL, entropy, clip
+// ratios, stds, grad norms). Lower is
 // better for names containing loss, perplexity, ppl or error and for
 // Config.EvalLowerBetter; such metrics are negated (y = -value).
 //
