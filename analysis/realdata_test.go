@@ -125,8 +125,10 @@ func TestRealVerdictLengthExplosion(t *testing.T) {
 	_, rep := h4Audit(t, "diqiuzhuanzhuan__verldata/run_logs__qwen2-7b_math.log", ingest.Options{})
 	h4Flagged(t, rep, analysis.DetTruncation, analysis.StatusWarning, analysis.StatusWarning, 156, 185)
 	h4Flagged(t, rep, "length", analysis.StatusWarning, analysis.StatusWarning, 156, 185)
-	// Train score rises while the MATH held-out score drifts down.
-	if r, _ := h4Result(rep, analysis.DetDivergence); !r.Status.Actionable() || !strings.Contains(r.Message, "MATH") {
+	// Train score rises while the MATH held-out score drifts down, but the
+	// GSM8K held-out score keeps up: the run learns the task, so this is
+	// not hacking; the message names the flat MATH score.
+	if r, _ := h4Result(rep, analysis.DetDivergence); r.Status != analysis.StatusOK || !strings.Contains(r.Message, "MATH") {
 		t.Errorf("divergence %s %q", r.Status, r.Message)
 	}
 }
