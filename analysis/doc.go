@@ -100,8 +100,21 @@
 //     toward 1.
 //   - dead_component: a reward component ~0 for the whole run, or from some
 //     step on.
-//   - no_learning, collapse, saturation, length_explosion, preference: see
-//     their files; the kinds that run them are listed by KindDetectors.
+//   - no_learning: the reward is the same number on every record, or stays
+//     flat over the whole run (no later tenth significantly above the first
+//     fifth); judged on the whole run, so a late take-off is learning.
+//   - collapse: the reward falls from its best level and stays down (a
+//     persistent drop against the run's own gain and noise, not a dip);
+//     WARNING when it came back ("collapse and recovery").
+//   - saturation: a batch-mean score pinned at its ceiling (>= 0.95 of the
+//     max for 80% of the last half): an early warning, not hacking.
+//   - length_explosion: response length jumps far above (or below) its
+//     earlier level and stays there (policy logs only).
+//   - preference: DPO/ORPO/KTO failure signs: accuracy pinned at 1 while the
+//     margin explodes; the chosen reward falling while the margin grows.
+//
+// The full rule of each, with its thresholds, is on its Det* constant
+// (go doc ./analysis DetCollapse). KindDetectors lists which kind runs which.
 //
 // Step-grain runs get windows scaled to their length (WindowFor).
 //
