@@ -326,7 +326,8 @@ func checkGold(run *ingest.Run, gold []string) error {
 		}
 	}
 	for _, g := range gold {
-		if run.Has(g) || run.Has(ingest.EvalPrefix+g) || run.Has(ingest.ExtraPrefix+g) {
+		n := strings.TrimPrefix(g, ingest.EvalPrefix)
+		if run.Has(n) || run.Has(ingest.EvalPrefix+n) || run.Has(ingest.ExtraPrefix+n) || run.Has(ingest.ComponentPrefix+n) {
 			continue
 		}
 		if len(evals) == 0 {
