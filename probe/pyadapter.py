@@ -91,7 +91,7 @@ def load(target):
         if isinstance(exc, ModuleNotFoundError) and exc.name and mod_part.split(".")[0] == exc.name:
             hint = " (run reportgen from the directory that holds it, or give path/to/file.py:FUNCTION)"
         elif isinstance(exc, ImportError):
-            hint = " (is it installed for %s? use --python or activate the virtualenv)" % sys.executable
+            hint = " (is it installed for this python? use --python PATH or activate the virtualenv)"
         fail_load(target, describe(exc) + hint, exc)
     obj = module
     for part in attr.split("."):

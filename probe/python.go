@@ -202,7 +202,7 @@ func (p *Python) loadErr() error {
 	if msg == "" {
 		return nil
 	}
-	return wrapMsg(ErrUnusable, fmt.Sprintf("cannot load %s (%s)", msg, p.Interpreter))
+	return wrapMsg(ErrUnusable, fmt.Sprintf("cannot load %s (python: %s)", msg, p.Interpreter))
 }
 
 // loadMark starts the adapter's one-line report of a failed load.
