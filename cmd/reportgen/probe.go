@@ -21,7 +21,7 @@ import (
 func init() {
 	register(&command{
 		name:    "probe",
-		summary: "score a case file with a reward command or endpoint; --hacks fuzzes it for loopholes",
+		summary: "score a case file with a Python reward function (--py), a command or an endpoint; --hacks fuzzes it for loopholes",
 		run:     runProbe,
 	})
 }
