@@ -193,8 +193,26 @@ func (p *Python) Score(ctx context.Context, c Case) (Score, error) {
 			p.closeOnce.Do(func() { _ = p.cmd.Close() })
 			return Score{}, lerr
 		}
+		if errors.Is(err, ErrUnusable) {
+			return Score{}, p.unusable(err)
+		}
 	}
 	return s, err
+}
+
+// unusable rewrites the command's ErrUnusable message for Python: the
+// target instead of the adapter's source, and the import-time hint.
+func (p *Python) unusable(err error) error {
+	msg := strings.ReplaceAll(err.Error(), strings.Join(p.cmd.Argv, " "), p.Target+" ("+p.Interpreter+")")
+	if i := strings.Index(msg, " (it must answer each line"); i >= 0 {
+		if j := strings.IndexByte(msg[i+2:], ')'); j >= 0 {
+			msg = msg[:i] + msg[i+2+j+1:]
+		}
+	}
+	if strings.Contains(msg, "hung") {
+		msg += "; importing the module counts toward the first case's timeout: raise --timeout if it loads a model"
+	}
+	return wrapMsg(ErrUnusable, msg)
 }
 
 func (p *Python) loadErr() error {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goodhart-rl/goodhart/ingest/ingesttest"
 )
@@ -252,5 +253,23 @@ func TestPythonHacks(t *testing.T) {
 		if p.Name == "pad" && (!p.Exploitable || p.Raised != 1 || p.Worst[0].Case != 1) {
 			t.Errorf("pad: %+v", p)
 		}
+	}
+}
+
+// A module that takes longer to import than the timeout: the error names
+// the target (never the adapter's source) and says what to raise.
+func TestPythonSlowImport(t *testing.T) {
+	start := time.Now()
+	_, err := runPython(t, "slow_import:reward", "cases.json", PythonOptions{Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, ErrUnusable) {
+		t.Fatalf("err = %v, want ErrUnusable", err)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "reward function unusable: slow_import:reward (") || strings.Contains(msg, "adapter") ||
+		!strings.Contains(msg, "raise --timeout if it loads a model") {
+		t.Errorf("message: %s", msg)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s", d)
 	}
 }
