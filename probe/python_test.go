@@ -140,6 +140,9 @@ func TestPythonTRL(t *testing.T) {
 		{"trl_rewards:wrong_length", []string{"error: returned 2 rewards for 1 completion", "error: 2 rewards", "error: 2 rewards", "error: 2 rewards"}},
 		{"trl_rewards:returns_none", []string{"error: returned [None]: no reward for this completion", "error: [None]", "error: [None]", "error: [None]"}},
 		{"trl_rewards:returns_scalar", []string{"error: returned a float (1.0); a TRL reward function returns a list with one reward per completion", "error: float", "error: float", "error: float"}},
+		// TRL's own think_format_reward (copied from huggingface/trl) wants
+		// chat-format completions: string completions fail per case, clearly
+		{"trl_format_rewards:think_format_reward", []string{"error: TypeError: string indices must be integers", "error: TypeError", "error: TypeError", "1"}},
 		{"trl_rewards:needs_ids", []string{"error: the function needs completion_ids (token ids), which goodhart cannot make without the tokenizer", "error: completion_ids", "error: completion_ids", "error: completion_ids"}},
 	} {
 		t.Run(tc.target, func(t *testing.T) {
