@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ func runBalance(name string, args []string, stdout, stderr io.Writer) int {
 		"task=0.7,safety=0.3, food:60,survival:40 or food:60 survival:40. A name that\n" +
 		"is not a component of the run is an error that lists the run's components.\n" +
 		"'reportgen analyze' is the same command under rewardguard's name (--output\n" +
-		"is --format).\n" +
+		"is --format; RUN - reads standard input).\n" +
 		"Exit code 1 when the overall severity is critical (a CI gate), 0 otherwise,\n" +
 		"2 on bad usage or input."
 	fs := newFlagSet(name,
@@ -88,7 +89,12 @@ func runBalance(name string, args []string, stdout, stderr io.Writer) int {
 			return usageError(stderr, name, "--expected: %v", err)
 		}
 	}
-	run, err := in.load(pos[0], stderr)
+	var run *ingest.Run
+	if pos[0] == "-" {
+		run, err = loadStdin(&in, stderr)
+	} else {
+		run, err = in.load(pos[0], stderr)
+	}
 	if err != nil {
 		return inputError(stderr, err)
 	}
@@ -132,6 +138,24 @@ func runBalance(name string, args []string, stdout, stderr io.Writer) int {
 		return exitFlagged
 	}
 	return exitOK
+}
+
+// loadStdin reads the run from standard input ("-", as in rewardguard's
+// "cat train.log | rewardguard analyze - ..."), with the input flags.
+func loadStdin(in *inputFlags, stderr io.Writer) (*ingest.Run, error) {
+	opt, err := in.options()
+	if err != nil {
+		return nil, err
+	}
+	run, err := ingest.Read(os.Stdin, "stdin", opt)
+	if err != nil {
+		return nil, err
+	}
+	reportSkipped(stderr, run)
+	if in.last < 0 {
+		return nil, fmt.Errorf("--last %d: must be >= 0", in.last)
+	}
+	return run.Last(in.last), nil
 }
 
 // noComponentsError explains what balance and align need.

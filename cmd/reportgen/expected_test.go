@@ -197,3 +197,21 @@ func TestExpectedNamesCheckedEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// rewardguard's "cat train.log | rewardguard analyze - --expected ..."
+func TestAnalyzeStdin(t *testing.T) {
+	snake := repoPath("testdata", "rewardguard", "snake.log")
+	want, _, _ := balanceCmd(snake, "--expected", "food=60,survival=40")
+	f, err := os.Open(snake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	old := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = old }()
+	out, errOut, code := runCmd("analyze", "-", "--expected", "food:60", "survival:40")
+	if code != exitFlagged || out != want || errOut != "" {
+		t.Errorf("exit %d, stderr %q, same report %v", code, errOut, out == want)
+	}
+}
