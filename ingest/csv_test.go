@@ -138,13 +138,15 @@ func TestJSONLWriterPythonFormatting(t *testing.T) {
 	if err := ingest.WriteJSONL(&b, run); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"call_id":"\u00e9\u0001\t","step":3,"scalar_reward":0.30000000000000004,"components":{"a":2.0,"z":1.0},"extra.lr":1e-06}` + "\n" +
-		`{"call_id":"\ud83d\ude00","step":4.5,"scalar_reward":5e-324,"components":{"a":3.0}}` + "\n"
+	// rewardspy's required timestamp is 0.0 when the run has none; extra.lr
+	// has no rewardspy field and is left out (RewardspyLosses lists it)
+	want := `{"call_id":"\u00e9\u0001\t","timestamp":0.0,"step":3,"scalar_reward":0.30000000000000004,"components":{"a":2.0,"z":1.0}}` + "\n" +
+		`{"call_id":"\ud83d\ude00","timestamp":0.0,"step":4.5,"scalar_reward":5e-324,"components":{"a":3.0}}` + "\n"
 	if b.String() != want {
 		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
 	}
 	back := readString(t, b.String(), "w.jsonl", ingest.Options{})
-	if !reflect.DeepEqual(back.Columns(), []string{"step", "call_id", "reward", "component.a", "component.z", "extra.lr"}) {
+	if !reflect.DeepEqual(back.Columns(), []string{"step", "time", "call_id", "reward", "component.a", "component.z"}) {
 		t.Errorf("read back columns %v", back.Columns())
 	}
 }

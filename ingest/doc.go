@@ -25,8 +25,10 @@
 // comment gives its column mapping. The generic readers infer the grain and
 // merge trainer logs that write several lines per step (see InferGrain).
 //
-// Writers (RegisterWriter; reportgen export): csv, jsonl (rewardspy's
-// format), parquet and tfevents, written atomically with WriteFileAtomic.
+// Writers (RegisterWriter; reportgen export): csv and parquet (every
+// column, read back without loss), jsonl, also named rewardspy (exactly
+// rewardspy's records, which rewardspy's own tools read: see WriteJSONL and
+// RewardspyLosses) and tfevents, written atomically with WriteFileAtomic.
 //
 // Follow tails a growing file for the live view: line formats are decoded
 // chunk by chunk as lines complete; whole-file formats are re-read when the

@@ -10,9 +10,9 @@ import (
 	"unicode/utf8"
 )
 
-// Writers for goodhart's own export formats. All three use rewardspy's
-// layout, so that rewardspy users get the files they know and goodhart
-// reads them back without loss:
+// Writers for goodhart's own export formats. CSV and Parquet use
+// rewardspy's export layout, so that rewardspy users get the files they
+// know, and goodhart reads them back without loss:
 //
 //	step, timestamp, call_id, scalar_reward, call_duration_ms, input_length,
 //	output_length, component.<k>..., then every other column of the run
@@ -27,12 +27,15 @@ import (
 // Numbers are written as Python writes them (repr: the shortest text that
 // reads back to the same float64, "1.0" not "1", "1e-05"); step,
 // input_length and output_length are written as integers when they are
-// integral. A missing value is an empty CSV cell, a Parquet null, and an
-// absent key in JSONL.
+// integral. A missing value is an empty CSV cell and a Parquet null.
+//
+// JSONL ("jsonl", also named "rewardspy") holds rewardspy's records and
+// nothing else, so that rewardspy's own tools read it: see WriteJSONL.
 
 func init() {
 	RegisterWriter(&Writer{Name: "csv", Exts: []string{".csv", ".csv.gz"}, Write: WriteCSV})
 	RegisterWriter(&Writer{Name: "jsonl", Exts: []string{".jsonl", ".jsonl.gz", ".ndjson"}, Write: WriteJSONL})
+	RegisterWriter(&Writer{Name: "rewardspy", Write: WriteJSONL}) // the same records, by rewardspy's name
 	RegisterWriter(&Writer{Name: "parquet", Exts: []string{".parquet", ".pq"}, Write: WriteParquet})
 }
 
@@ -221,64 +224,79 @@ func appendCSVField(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// WriteJSONL writes run as rewardspy JSONL: one object per record with
-// rewardspy's keys in rewardspy's order (call_id, timestamp, step,
-// scalar_reward, components, call_duration_ms, input_length,
-// output_length), formatted as Python's json.dumps(obj, separators=(",",
-// ":")) formats them (ASCII only, \uXXXX escapes, float repr). For a run
-// read from rewardspy JSONL the output is byte-identical to the input.
-// Other columns follow as top-level keys named as the column
-// ("reward_std", "eval.accuracy", "extra.lr"); missing values are left out.
-// A record without a reward therefore has no scalar_reward: rewardspy
-// cannot read it, and goodhart reports and skips it when it reads the file
-// back as rewardspy JSONL (unless the first record lacks it too, which makes
-// the file generic JSONL). Export runs with reward gaps (eval-only steps) to
-// CSV or Parquet to keep every row.
+// WriteJSONL writes run as rewardspy JSONL: records rewardspy's own
+// reader (RolloutRecord(**json.loads(line))) accepts, and so its audit,
+// summary and export. One object per record with exactly rewardspy's keys
+// in its order, formatted as Python's json.dumps(obj, separators=(",",
+// ":")) formats them (ASCII only, \uXXXX escapes, float repr):
+//
+//	call_id           string; a numeric id is written as its text; when the
+//	                  run has none, "row-N" (N the 1-based row)
+//	timestamp         float; 0.0 when the run has none
+//	step              the run's step (integral values as integers); the
+//	                  0-based row when the run has no step
+//	scalar_reward     float
+//	components        {name: float}: every numeric component present in
+//	                  the row ("total" included when logged); text values
+//	                  and missing ones are left out
+//	call_duration_ms, input_length, output_length
+//	                  written when the row has them (lengths as integers when
+//	                  integral); rewardspy reads a missing one as 0
+//
+// The first four are required by rewardspy and always written. Rows
+// without a reward (the eval-only rows of TRL and verl logs) are not
+// written, since a record without scalar_reward is not a rewardspy record,
+// and columns rewardspy has no field for (kl, eval.<m>, extra.<key>, ...)
+// are left out: rewardspy rejects a record with any other key.
+// RewardspyLosses says what a run loses; CSV and Parquet keep everything.
+// For a run read from a rewardspy log the output is byte-identical to the
+// input.
 func WriteJSONL(w io.Writer, run *Run) error {
 	cols := exportLayout(run)
 	byName := map[string]*outCol{}
-	var comps, rest []*outCol
+	var comps []*outCol
 	for j := range cols {
 		c := &cols[j]
 		switch {
 		case j < 7:
 			byName[c.name] = c
-		case strings.HasPrefix(c.name, ComponentPrefix):
+		case strings.HasPrefix(c.name, ComponentPrefix) && c.kind != outString:
 			comps = append(comps, c)
-		default:
-			rest = append(rest, c)
 		}
 	}
-	head := []string{"call_id", "timestamp", "step", "scalar_reward"}
+	id, ts, step, reward := byName["call_id"], byName["timestamp"], byName["step"], byName["scalar_reward"]
 	tail := []string{"call_duration_ms", "input_length", "output_length"}
 	buf := make([]byte, 0, 64<<10)
 	for i := 0; i < run.Len(); i++ {
-		buf = append(buf, '{')
-		first := true
-		field := func(key string, c *outCol) {
-			if !c.present(i) {
-				return
-			}
-			if !first {
-				buf = append(buf, ',')
-			}
-			first = false
-			buf = appendPyJSONString(buf, key)
-			buf = append(buf, ':')
-			if c.kind == outString {
-				buf = appendPyJSONString(buf, c.str[i])
-			} else {
-				buf = c.appendValue(buf, i)
-			}
+		if reward.kind == outString || !reward.present(i) {
+			continue
 		}
-		for _, k := range head {
-			field(k, byName[k])
+		buf = append(buf, `{"call_id":`...)
+		switch {
+		case id.present(i) && id.kind == outString:
+			buf = appendPyJSONString(buf, id.str[i])
+		case id.present(i):
+			buf = appendPyJSONString(buf, string(appendNumText(nil, id.num[i])))
+		default:
+			buf = append(buf, `"row-`...)
+			buf = strconv.AppendInt(buf, int64(i+1), 10)
+			buf = append(buf, '"')
 		}
-		if !first {
-			buf = append(buf, ',')
+		buf = append(buf, `,"timestamp":`...)
+		if ts.kind != outString && ts.present(i) {
+			buf = AppendPyFloat(buf, ts.num[i])
+		} else {
+			buf = append(buf, "0.0"...)
 		}
-		first = false
-		buf = append(buf, `"components":{`...)
+		buf = append(buf, `,"step":`...)
+		if step.present(i) {
+			buf = appendNumText(buf, step.num[i])
+		} else {
+			buf = strconv.AppendInt(buf, int64(i), 10)
+		}
+		buf = append(buf, `,"scalar_reward":`...)
+		buf = AppendPyFloat(buf, reward.num[i])
+		buf = append(buf, `,"components":{`...)
 		nc := 0
 		for _, c := range comps {
 			if !c.present(i) {
@@ -290,18 +308,18 @@ func WriteJSONL(w io.Writer, run *Run) error {
 			nc++
 			buf = appendPyJSONString(buf, strings.TrimPrefix(c.name, ComponentPrefix))
 			buf = append(buf, ':')
-			if c.kind == outString {
-				buf = appendPyJSONString(buf, c.str[i])
-			} else {
-				buf = c.appendValue(buf, i)
-			}
+			buf = AppendPyFloat(buf, c.num[i])
 		}
 		buf = append(buf, '}')
 		for _, k := range tail {
-			field(k, byName[k])
-		}
-		for _, c := range rest {
-			field(c.name, c)
+			c := byName[k]
+			if c.kind == outString || !c.present(i) {
+				continue
+			}
+			buf = append(buf, ',')
+			buf = appendPyJSONString(buf, k)
+			buf = append(buf, ':')
+			buf = c.appendValue(buf, i)
 		}
 		buf = append(buf, '}', '\n')
 		if len(buf) > 60<<10 {
@@ -313,6 +331,36 @@ func WriteJSONL(w io.Writer, run *Run) error {
 	}
 	_, err := w.Write(buf)
 	return err
+}
+
+// RewardspyLosses says what WriteJSONL leaves out of run: the rows without
+// a reward (their count and the first one's 1-based row number), and the
+// columns rewardspy records have no field for, in export order (text
+// components included).
+func RewardspyLosses(run *Run) (noReward, firstRow int, dropped []string) {
+	cols := exportLayout(run)
+	for j := range cols {
+		c := &cols[j]
+		switch {
+		case j < 7:
+			if c.src == ColReward {
+				for i := 0; i < run.Len(); i++ {
+					if c.kind == outString || !c.present(i) {
+						if noReward == 0 {
+							firstRow = i + 1
+						}
+						noReward++
+					}
+				}
+			}
+		case strings.HasPrefix(c.name, ComponentPrefix) && c.kind != outString:
+		default:
+			if _, ok := run.Column(c.src); ok || c.kind == outString {
+				dropped = append(dropped, c.name)
+			}
+		}
+	}
+	return noReward, firstRow, dropped
 }
 
 // AppendPyFloat formats x as Python's repr(float): the shortest digits that

@@ -237,7 +237,7 @@ func TestJSONLEdgeCases(t *testing.T) {
 		}
 		var b bytes.Buffer
 		ingest.WriteJSONL(&b, run)
-		want := `{"call_id":"\u00e9\ud83d\ude00\n\"","step":0,"scalar_reward":1e-05,"components":{}}` + "\n"
+		want := `{"call_id":"\u00e9\ud83d\ude00\n\"","timestamp":0.0,"step":0,"scalar_reward":1e-05,"components":{}}` + "\n"
 		if b.String() != want {
 			t.Fatalf("wrote %s want %s", b.String(), want)
 		}

@@ -1,5 +1,5 @@
 // Package probe runs a reward function on a file of test cases before any
-// training, and fuzzes it for loopholes (DESIGN §5). A probe produces an
+// training, and fuzzes it for loopholes. A probe produces an
 // ingest.Run (Results.Run) that every detector and report reads.
 //
 // # Case files
@@ -16,9 +16,12 @@
 //
 // # Reward functions
 //
-// Three kinds sit behind the RewardFunc interface (Score(ctx, Case)):
+// Four kinds sit behind the RewardFunc interface (Score(ctx, Case)):
 //
 //   - GoFunc / Func: a Go function (GoNB notebooks, Go programs);
+//   - Python: a Python function imported by name ("module:function" or
+//     "path/file.py:function"), plain or with TRL's batch signature, run
+//     by an adapter embedded in goodhart over the command protocol;
 //   - Command: an external program in any language, speaking JSONL;
 //   - HTTP: an endpoint taking one case per POST.
 //

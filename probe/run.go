@@ -21,7 +21,7 @@ type Options struct {
 	// is Concurrent, else 1.
 	Workers int
 	// Timeout bounds each call of a function that has no timeout of its
-	// own (Go functions; Command and HTTP enforce theirs). 0 = none. A Go
+	// own (Go functions; Command, Python and HTTP enforce theirs). 0 = none. A Go
 	// function that ignores its context keeps running in the background
 	// after its case is reported as ErrTimeout.
 	Timeout time.Duration
@@ -68,7 +68,7 @@ func Probe(ctx context.Context, fn RewardFunc, cases []Case, opt Options) (*Resu
 	defer cancel()
 	timed := opt.Timeout > 0
 	switch fn.(type) {
-	case *Command, *HTTP:
+	case *Command, *HTTP, *Python:
 		timed = false
 	}
 

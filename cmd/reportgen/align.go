@@ -176,7 +176,7 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 		stdout)
 	in.register(fs)
 	af.register(fs)
-	fs.StringVar(&expected, "expected", "", "intended split as relative weights, e.g. task=0.7,safety=0.3 (required unless --resume)")
+	fs.StringVar(&expected, "expected", "", "intended split as relative weights, task=0.7,safety=0.3 or food:60,survival:40; each name must be a component of RUN (required unless --resume)")
 	fs.StringVar(&csvPath, "csv", "", "write the audit trail (one row per record after the baseline) to FILE")
 	fs.StringVar(&statePath, "state", "", "save the monitor state (JSON, with every snapshot) to FILE")
 	fs.StringVar(&resumePath, "resume", "", "continue from a state FILE saved with --state (RUN holds the records that follow)")
@@ -187,6 +187,7 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "align", "%v", err)
 	}
+	pos, expected = expectedFromArgs(pos, expected)
 	if len(pos) != 1 {
 		return usageError(stderr, "align", "want exactly one RUN file, got %d", len(pos))
 	}
@@ -228,6 +229,11 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 	run, err := in.load(pos[0], stderr)
 	if err != nil {
 		return inputError(stderr, err)
+	}
+	if expected != "" {
+		if err := checkExpected(a.Config().Expected, run); err != nil {
+			return expectedError(stderr, "align", err)
+		}
 	}
 	comps := alignColumns(run, a)
 	if len(comps) == 0 {

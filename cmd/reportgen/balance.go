@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,65 +20,88 @@ func init() {
 	register(&command{
 		name:    "balance",
 		summary: "reward-component balance against an expected split, weight fixes (exit 1 when critical)",
-		run:     runBalance,
+		run:     func(args []string, stdout, stderr io.Writer) int { return runBalance("balance", args, stdout, stderr) },
+	})
+	register(&command{
+		name:    "analyze",
+		summary: "the same as balance, as rewardguard users type it (rewardguard analyze LOG --expected food:60 survival:40)",
+		run:     func(args []string, stdout, stderr io.Writer) int { return runBalance("analyze", args, stdout, stderr) },
 	})
 }
 
-func runBalance(args []string, stdout, stderr io.Writer) int {
+func runBalance(name string, args []string, stdout, stderr io.Writer) int {
 	var in inputFlags
 	var expected, format string
 	var tol float64
 	var window int
 	var imbalancedOnly bool
-	fs := newFlagSet("balance",
-		"balance RUN --expected name=w,... [--tolerance 5] [--window N] [--format text|json|csv] [--imbalanced-only]",
-		"Compare each reward component's share of the total reward magnitude with the\n"+
-			"split you intended (rewardguard's balance analysis): ok within --tolerance\n"+
-			"percentage points, warning within 3x, critical beyond, or when a component\n"+
-			"the agent should earn is completely absent. Suggests weight multipliers.\n"+
-			"Exit code 1 when the overall severity is critical (a CI gate), 0 otherwise,\n"+
-			"2 on bad usage or input.",
-		"reportgen balance train.log --expected food=0.6,survival=0.4 --window 200",
+	about := "Compare each reward component's share of the total reward magnitude with the\n" +
+		"split you intended (rewardguard's balance analysis): ok within --tolerance\n" +
+		"percentage points, warning within 3x, critical beyond, or when a component\n" +
+		"the agent should earn is completely absent. Suggests weight multipliers.\n" +
+		"--expected takes relative weights in goodhart's or rewardguard's spelling:\n" +
+		"task=0.7,safety=0.3, food:60,survival:40 or food:60 survival:40. A name that\n" +
+		"is not a component of the run is an error that lists the run's components.\n" +
+		"'reportgen analyze' is the same command under rewardguard's name (--output\n" +
+		"is --format; RUN - reads standard input).\n" +
+		"Exit code 1 when the overall severity is critical (a CI gate), 0 otherwise,\n" +
+		"2 on bad usage or input."
+	fs := newFlagSet(name,
+		name+" RUN --expected name=w,... | name:pct ... [--tolerance 5] [--window N] [--format text|json|csv] [--imbalanced-only]",
+		about,
+		"reportgen "+name+" train.log --expected food:60,survival:40 --window 200",
 		stdout)
 	in.register(fs)
-	fs.StringVar(&expected, "expected", "", "intended split as relative weights, e.g. task=0.7,safety=0.3 (default: the observed shares)")
+	fs.StringVar(&expected, "expected", "", "intended split as relative weights: task=0.7,safety=0.3 or food:60,survival:40 (default: the observed shares)")
 	fs.Float64Var(&tol, "tolerance", analysis.DefaultTolerance, "ok band in percentage points (warning up to 3x)")
 	fs.IntVar(&window, "window", 0, "analyse only the last N records (0 = all)")
 	fs.StringVar(&format, "format", "text", "output format: text|json|csv")
+	fs.StringVar(&format, "output", "text", "same as --format (rewardguard's name)")
 	fs.BoolVar(&imbalancedOnly, "imbalanced-only", false, "list only the components that need action")
 	pos, help, err := parseArgs(fs, args)
 	if help {
 		return exitOK
 	}
 	if err != nil {
-		return usageError(stderr, "balance", "%v", err)
+		return usageError(stderr, name, "%v", err)
 	}
+	pos, expected = expectedFromArgs(pos, expected)
 	if len(pos) != 1 {
-		return usageError(stderr, "balance", "want exactly one RUN file, got %d", len(pos))
+		return usageError(stderr, name, "want exactly one RUN file, got %d", len(pos))
 	}
 	switch format {
 	case "text", "json", "csv":
 	default:
-		return usageError(stderr, "balance", "--format %q: want text, json or csv", format)
+		return usageError(stderr, name, "--format %q: want text, json or csv", format)
 	}
 	if window < 0 {
-		return usageError(stderr, "balance", "--window %d: must be >= 0 (0 = all records)", window)
+		return usageError(stderr, name, "--window %d: must be >= 0 (0 = all records)", window)
 	}
 	if tol < 0 || math.IsNaN(tol) || math.IsInf(tol, 0) {
-		return usageError(stderr, "balance", "--tolerance %v: must be a number >= 0", tol)
+		return usageError(stderr, name, "--tolerance %v: must be a number >= 0", tol)
 	}
 	var exp map[string]float64
 	if expected != "" {
 		if exp, err = parseWeights(expected); err != nil {
-			return usageError(stderr, "balance", "--expected: %v", err)
+			return usageError(stderr, name, "--expected: %v", err)
 		}
 		if _, err := analysis.ExpectedPercentages(exp); err != nil {
-			return usageError(stderr, "balance", "--expected: %v", err)
+			return usageError(stderr, name, "--expected: %v", err)
 		}
 	}
-	run, err := in.load(pos[0], stderr)
+	var run *ingest.Run
+	if pos[0] == "-" {
+		run, err = loadStdin(&in, stderr)
+	} else {
+		run, err = in.load(pos[0], stderr)
+	}
 	if err != nil {
 		return inputError(stderr, err)
+	}
+	if exp != nil {
+		if err := checkExpected(exp, run); err != nil {
+			return expectedError(stderr, name, err)
+		}
 	}
 	var res *analysis.BalanceResult
 	if exp == nil {
@@ -107,13 +131,31 @@ func runBalance(args []string, stdout, stderr io.Writer) int {
 		err = analysis.WriteBalanceReport(stdout, res)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "reportgen balance: %v\n", err)
+		fmt.Fprintf(stderr, "reportgen %s: %v\n", name, err)
 		return exitUsage
 	}
 	if res.Severity == analysis.BalanceCritical {
 		return exitFlagged
 	}
 	return exitOK
+}
+
+// loadStdin reads the run from standard input ("-", as in rewardguard's
+// "cat train.log | rewardguard analyze - ..."), with the input flags.
+func loadStdin(in *inputFlags, stderr io.Writer) (*ingest.Run, error) {
+	opt, err := in.options()
+	if err != nil {
+		return nil, err
+	}
+	run, err := ingest.Read(os.Stdin, "stdin", opt)
+	if err != nil {
+		return nil, err
+	}
+	reportSkipped(stderr, run)
+	if in.last < 0 {
+		return nil, fmt.Errorf("--last %d: must be >= 0", in.last)
+	}
+	return run.Last(in.last), nil
 }
 
 // noComponentsError explains what balance and align need.

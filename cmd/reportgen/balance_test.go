@@ -113,7 +113,7 @@ func TestBalanceCommandErrors(t *testing.T) {
 	}{
 		{[]string{snake, "--expected", "food=-1,survival=1"}, "expected weight must be a finite number >= 0"},
 		{[]string{snake, "--expected", "food=0,survival=0"}, "must sum to a positive number"},
-		{[]string{snake, "--expected", "food"}, `"food" is not name=value`},
+		{[]string{snake, "--expected", "food"}, `"food" is not name=weight or name:pct`},
 		{[]string{snake, "--format", "xml"}, `--format "xml": want text, json or csv`},
 		{[]string{snake, "--window", "-3"}, "--window -3: must be >= 0"},
 		{[]string{snake, "--tolerance", "-1"}, "--tolerance -1: must be a number >= 0"},

@@ -139,9 +139,10 @@ func parseKV(s string) (map[string]string, error) {
 	return out, nil
 }
 
-// parseWeights parses "task=0.7,safety=0.3" into numbers.
+// parseWeights parses "task=0.7,safety=0.3" (or rewardguard's
+// "food:60,survival:40") into numbers.
 func parseWeights(s string) (map[string]float64, error) {
-	kv, err := parseKV(s)
+	kv, err := parseWeightKV(s)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -12,7 +13,7 @@ import (
 func init() {
 	register(&command{
 		name:    "export",
-		summary: "convert a run to CSV, JSONL (rewardspy's format) or Parquet",
+		summary: "convert a run to CSV, Parquet, or JSONL that rewardspy reads (--format rewardspy)",
 		run:     runExport,
 	})
 }
@@ -21,16 +22,25 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	var in inputFlags
 	var out, format string
 	fs := newFlagSet("export",
-		"export RUN -o OUT [--format csv|jsonl|parquet] [--last N]",
-		"Write the run in rewardspy's export layout (step, timestamp, call_id,\n"+
-			"scalar_reward, call_duration_ms, input_length, output_length,\n"+
-			"component.<k>..., then any other columns): CSV, JSONL identical to\n"+
-			"rewardspy's writer, or Parquet with nulls for missing values. The format\n"+
-			"comes from OUT's extension unless --format is given; OUT ending in .gz is\n"+
-			"gzipped; -o - writes to stdout. The file is written atomically (a\n"+
-			"temporary file renamed into place), so a failed export never leaves half\n"+
-			"a file. Any input reportgen reads can be exported.",
-		"reportgen export run.jsonl -o run.parquet --last 10000",
+		"export RUN -o OUT [--format csv|parquet|jsonl|rewardspy|tfevents] [--last N]",
+		"Write the run to another format. The format comes from OUT's extension\n"+
+			"unless --format is given; OUT ending in .gz is gzipped; -o - writes to\n"+
+			"stdout. The file is written atomically (a temporary file renamed into\n"+
+			"place), so a failed export never leaves half a file. Any input reportgen\n"+
+			"reads can be exported.\n"+
+			"\n"+
+			"  csv, parquet   everything: rewardspy's export layout (step, timestamp,\n"+
+			"                 call_id, scalar_reward, call_duration_ms, input_length,\n"+
+			"                 output_length, component.<k>...) then every other column;\n"+
+			"                 reportgen reads them back without loss.\n"+
+			"  jsonl, rewardspy  rewardspy's reward-call records and nothing else, so\n"+
+			"                 'rewardspy audit OUT' works: call_id, timestamp, step,\n"+
+			"                 scalar_reward, components, call_duration_ms, input_length,\n"+
+			"                 output_length. Rows without a reward (eval-only rows of\n"+
+			"                 TRL/verl logs) and other columns (kl, eval.*) are left\n"+
+			"                 out, with a note on stderr; use csv or parquet to keep them.",
+		"reportgen export trainer_state.json -o run.jsonl --format rewardspy\n"+
+			"  reportgen export run.jsonl -o run.parquet --last 10000",
 		stdout)
 	in.register(fs)
 	fs.StringVar(&out, "o", "", "output file (required; - for stdout)")
@@ -65,6 +75,12 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return inputError(stderr, err)
 	}
+	if w.Name == "jsonl" || w.Name == "rewardspy" {
+		if n, _, _ := ingest.RewardspyLosses(run); n > 0 && n == run.Len() {
+			fmt.Fprintf(stderr, "reportgen export: no row of %s has a reward, and a rewardspy record needs one (scalar_reward); export to .csv or .parquet instead\n", pos[0])
+			return exitUsage
+		}
+	}
 	write := func(dst io.Writer) error {
 		if !gz {
 			return w.Write(dst, run)
@@ -84,10 +100,36 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "reportgen export: %v\n", err)
 		return exitUsage
 	}
+	written := run.Len()
+	if w.Name == "jsonl" || w.Name == "rewardspy" {
+		written -= rewardspyNotes(stderr, run)
+	}
 	if out != "-" {
-		fmt.Fprintf(stderr, "wrote %d records to %s (%s)\n", run.Len(), out, w.Name)
+		fmt.Fprintf(stderr, "wrote %d records to %s (%s)\n", written, out, w.Name)
 	}
 	return exitOK
+}
+
+// rewardspyNotes prints what a rewardspy/JSONL export leaves out and
+// returns how many rows were not written.
+func rewardspyNotes(stderr io.Writer, run *ingest.Run) int {
+	n, first, dropped := ingest.RewardspyLosses(run)
+	if n > 0 {
+		noun := "rows"
+		if n == 1 {
+			noun = "row"
+		}
+		fmt.Fprintf(stderr, "reportgen export: left out %d %s without a reward (eval-only rows; the first at step %s): a rewardspy record needs scalar_reward\n",
+			n, noun, strconv.FormatFloat(run.Steps()[first-1], 'f', -1, 64))
+	}
+	if len(dropped) > 0 {
+		list := dropped
+		if len(list) > 6 {
+			list = append(list[:6:6], fmt.Sprintf("... (%d in all)", len(dropped)))
+		}
+		fmt.Fprintf(stderr, "reportgen export: left out columns rewardspy records have no field for: %s (export to .csv or .parquet to keep them)\n", strings.Join(list, ", "))
+	}
+	return n
 }
 
 func writerNames() string {

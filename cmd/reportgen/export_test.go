@@ -5,11 +5,13 @@ import (
 	"compress/gzip"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/goodhart-rl/goodhart/ingest"
+	"github.com/goodhart-rl/goodhart/ingest/ingesttest"
 )
 
 func TestExportCommand(t *testing.T) {
@@ -129,4 +131,83 @@ func TestExportErrors(t *testing.T) {
 		t.Errorf("--help: exit %d %q", code, stdout.String())
 	}
 	_ = ingest.ErrNotARun
+}
+
+// The verl GRPO log exported as rewardspy records: the eval-only row is
+// left out with a note, the other columns too, and the file reads back
+// (in reportgen, and with rewardspy's record constructor in Python) with
+// no malformed record.
+func TestExportRewardspyVerl(t *testing.T) {
+	src := filepath.Join(ingesttest.SharedDir(t), "realdata", "yushengsu-thu__verl_training_log", "gsm8k__grpo_run_deepseek7b_llm.log")
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("skipping: %s not found", src)
+	}
+	out := filepath.Join(t.TempDir(), "verl.jsonl")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"export", src, "-o", out, "--format", "rewardspy"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, w := range []string{
+		"reportgen export: left out 1 row without a reward (eval-only rows; the first at step 1120): a rewardspy record needs scalar_reward\n",
+		"reportgen export: left out columns rewardspy records have no field for: clip_ratio, kl, entropy, ",
+		"(48 in all) (export to .csv or .parquet to keep them)\n",
+		"wrote 1119 records to " + out + " (rewardspy)\n",
+	} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code := run([]string{"audit", out}, &stdout, &stderr)
+	if code == exitUsage || stderr.Len() != 0 || !strings.Contains(stdout.String(), "1,119 records") {
+		t.Errorf("audit of the export: exit %d, stderr %q\n%s", code, stderr.String(), stdout.String())
+	}
+
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("skipping the Python half: no python3")
+	}
+	// rewardspy reads a line as RolloutRecord(**json.loads(line)), a slotted
+	// dataclass of these eight fields (the last four with defaults): any
+	// other key, or a missing required one, is a TypeError.
+	check := `
+import json, sys
+from dataclasses import dataclass, field
+@dataclass(slots=True)
+class Record:
+    call_id: str
+    timestamp: float
+    step: int
+    scalar_reward: float
+    components: dict = field(default_factory=dict)
+    call_duration_ms: float = 0.0
+    input_length: int = 0
+    output_length: int = 0
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = Record(**json.loads(line))
+    assert isinstance(r.call_id, str) and isinstance(r.step, int), line
+    float(r.scalar_reward) + float(r.timestamp) + sum(float(v) for v in r.components.values())
+    n += 1
+print(n)
+`
+	got, err := exec.Command(py, "-c", check, out).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(got)) != "1119" {
+		t.Errorf("python: %v\n%s", err, got)
+	}
+}
+
+func TestExportRewardspyNoReward(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "evals.jsonl")
+	os.WriteFile(in, []byte(`{"step": 1, "eval/acc": 0.5}`+"\n"+`{"step": 2, "eval/acc": 0.6}`+"\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"export", in, "-o", filepath.Join(dir, "out.jsonl")}, &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "no row of "+in+" has a reward, and a rewardspy record needs one (scalar_reward); export to .csv or .parquet instead") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.jsonl")); err == nil {
+		t.Error("wrote a file")
+	}
 }

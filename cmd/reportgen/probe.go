@@ -21,7 +21,7 @@ import (
 func init() {
 	register(&command{
 		name:    "probe",
-		summary: "score a case file with a reward command or endpoint; --hacks fuzzes it for loopholes",
+		summary: "score a case file with a Python reward function (--py), a command or an endpoint; --hacks fuzzes it for loopholes",
 		run:     runProbe,
 	})
 }
@@ -39,6 +39,19 @@ spam, format tokens only, a fake final answer, empty, ...) and report
 which rewrites raise the reward without solving the task.
 
 The reward function is one of:
+  --py MODULE:FUNCTION or --py path/to/file.py:FUNCTION
+      a Python function, imported as rewardspy probe does: MODULE from the
+      current directory (a helper module beside it imports as usual),
+      FILE from its own directory. Called once per case with the case's
+      arguments; it returns a number or {"name": number, ...}. goodhart
+      runs python3 (the active virtualenv's python when $VIRTUAL_ENV is
+      set, or --python PATH) on an adapter built into reportgen. With
+      --trl the function has TRL's GRPOTrainer signature,
+      fn(completions, **kwargs) -> list[float]: each case is a batch of
+      one, completions=[the case's "completion"], prompts=[its "prompt"],
+      every other field as a one-element list (the dataset columns).
+      An import error stops the probe (exit 2); an exception or a wrong
+      return (None, a string, a list of the wrong length) fails that case.
   --cmd ARG (repeat per argument) or --cmd-json '["python3","r.py"]'
       a program reading one case per line on stdin, {"args":[...],"kwargs":{...}},
       and printing one result per line: a number, {"name": value, ...}
@@ -70,12 +83,19 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		correct          string
 		minShare         float64
 		maxFailuresShown int
+		pyTarget, pyExe  string
+		trl              bool
 	)
 	fs := newFlagSet("probe",
-		"probe (--cmd ARG... | --cmd-json JSON | --url URL) -p CASES [--hacks] [--timeout 5s] [--concurrency N] [--format text|json] [-o run.jsonl]",
+		"probe (--py MODULE:FUNCTION [--trl] | --cmd ARG... | --cmd-json JSON | --url URL) -p CASES [--hacks] [--timeout 5s] [--concurrency N] [--format text|json] [-o run.jsonl]",
 		probeAbout,
-		"reportgen probe --cmd python3 --cmd reward.py -p cases.json --hacks --correct-component correctness",
+		"reportgen probe --py my_rewards:reward_fn -p cases.json --hacks\n"+
+			"  reportgen probe --py rewards.py:accuracy_reward --trl -p cases.json --hacks\n"+
+			"  reportgen probe --cmd python3 --cmd reward.py -p cases.json --hacks --correct-component correctness",
 		stdout)
+	fs.StringVar(&pyTarget, "py", "", "Python reward function: MODULE:FUNCTION (imported from the current directory) or path/to/file.py:FUNCTION")
+	fs.BoolVar(&trl, "trl", false, "with --py: the function has TRL's batch signature fn(completions, **kwargs) -> list[float]")
+	fs.StringVar(&pyExe, "python", "", "with --py: the Python interpreter (default: $VIRTUAL_ENV/bin/python when a virtualenv is active, else python3)")
 	fs.Var(&cmdArgs, "cmd", "one argument of the reward command (repeat: --cmd python3 --cmd reward.py)")
 	fs.StringVar(&cmdJSON, "cmd-json", "", `the reward command as a JSON array, e.g. '["python3","reward.py"]'`)
 	fs.StringVar(&rawURL, "url", "", "HTTP endpoint: each case is POSTed as JSON")
@@ -133,6 +153,11 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	}
 
 	kinds := 0
+	if pyTarget != "" {
+		kinds++
+	} else if trl || pyExe != "" {
+		return usageError(stderr, "probe", "--trl and --python go with --py MODULE:FUNCTION")
+	}
 	if len(cmdArgs) > 0 {
 		kinds++
 	}
@@ -143,7 +168,10 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		kinds++
 	}
 	if kinds != 1 {
-		return usageError(stderr, "probe", "give exactly one reward function: --cmd ARG..., --cmd-json or --url")
+		return usageError(stderr, "probe", "give exactly one reward function: --py MODULE:FUNCTION, --cmd ARG..., --cmd-json or --url")
+	}
+	if len(headers) > 0 && rawURL == "" {
+		return usageError(stderr, "probe", "--header only applies to --url")
 	}
 	var (
 		fn     probe.RewardFunc
@@ -151,6 +179,22 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		cmd    *probe.Command
 	)
 	switch {
+	case pyTarget != "":
+		popt := probe.PythonOptions{Interpreter: pyExe, TRL: trl,
+			ResponseField: respField, Timeout: timeout, Processes: concurrency}
+		if passErr {
+			popt.Stderr = stderr
+		}
+		py, err := probe.NewPython(pyTarget, popt)
+		if err != nil {
+			return usageError(stderr, "probe", "--py %v", err)
+		}
+		defer py.Close()
+		target = pyTarget + " (" + py.Interpreter
+		if trl {
+			target += ", TRL batch signature"
+		}
+		fn, target = py, target+")"
 	case rawURL != "":
 		u, err := url.Parse(rawURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -171,9 +215,6 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 			if err := json.Unmarshal([]byte(cmdJSON), &argv); err != nil || len(argv) == 0 {
 				return usageError(stderr, "probe", `--cmd-json: want a non-empty JSON array of strings, e.g. '["python3","reward.py"]'`)
 			}
-		}
-		if len(headers) > 0 {
-			return usageError(stderr, "probe", "--header only applies to --url")
 		}
 		cmd = &probe.Command{Argv: argv, Timeout: timeout, Processes: concurrency}
 		if passErr {

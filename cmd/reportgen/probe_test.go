@@ -221,3 +221,68 @@ func TestProbeCommandUsageErrors(t *testing.T) {
 		t.Errorf("--help: exit %d\n%s", code, out)
 	}
 }
+
+func TestProbePython(t *testing.T) {
+	py := probePython(t)
+	dir, err := filepath.Abs(probeData("py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  []string // in stdout
+		err  string   // in stderr
+	}{
+		{"module from the current directory, hacks", []string{"--py", "plain_reward:lenient", "-p", "cases.json", "--hacks"},
+			exitFlagged, []string{"with plain_reward:lenient (" + py + "): 5 cases, 5 scored, 0 failed", "pad          5       1 (20%)", "verdict: EXPLOITABLE"}, ""},
+		{"module with a helper import", []string{"--py", "with_helper:reward", "-p", "cases.json"},
+			exitOK, []string{"5 cases, 5 scored, 0 failed", "correctness  5      0.8000"}, ""},
+		{"file form", []string{"--py", filepath.Join(dir, "plain_reward.py") + ":exact", "-p", "cases.json"},
+			exitOK, []string{"5 scored, 0 failed", "mean       0.8000"}, ""},
+		{"TRL batch signature", []string{"--py", "trl_rewards:accuracy_reward", "--trl", "-p", "trl_cases.json"},
+			exitOK, []string{"(" + py + ", TRL batch signature): 4 cases, 4 scored, 0 failed", "mean       0.7500"}, ""},
+		{"exceptions per case", []string{"--py", "plain_reward:raises", "-p", "cases.json"},
+			exitOK, []string{"5 cases, 2 scored, 3 failed",
+				"case 4 (cases.json:6): reward function error: ValueError: invalid literal for int() with base 10: '3.14' (plain_reward.py:42)"}, ""},
+		{"None per case", []string{"--py", "plain_reward:returns_none", "-p", "cases.json"},
+			exitOK, []string{"case 1 (cases.json:3): reward function error: returned None; a reward function must return a number or a dict of numbers (missing return?)"}, ""},
+		{"TRL list of the wrong length", []string{"--py", "trl_rewards:wrong_length", "--trl", "-p", "trl_cases.json"},
+			exitUsage, []string{"4 cases, 0 scored, 4 failed", "returned 2 rewards for 1 completion"}, "scored none of the 4 cases"},
+		{"import error once, exit 2", []string{"--py", "broken_import:reward", "-p", "cases.json"},
+			exitUsage, nil, "reportgen probe: cannot load broken_import:reward: ModuleNotFoundError: No module named 'goodhart_no_such_module_xyz' (broken_import.py:2)"},
+		{"typo in the function name", []string{"--py", "plain_reward:exakt", "-p", "cases.json"},
+			exitUsage, nil, "plain_reward has no attribute 'exakt' (functions defined there: async_exact, components, exact, lenient,"},
+		{"no function", []string{"--py", "plain_reward", "-p", "cases.json"},
+			exitUsage, nil, `want MODULE:FUNCTION (e.g. my_rewards:reward_fn) or path/to/file.py:FUNCTION`},
+		{"--trl without --py", []string{"--cmd", py, "--trl", "-p", "cases.json"},
+			exitUsage, nil, "--trl and --python go with --py MODULE:FUNCTION"},
+		{"two reward functions", []string{"--py", "plain_reward:exact", "--cmd", py, "-p", "cases.json"},
+			exitUsage, nil, "give exactly one reward function"},
+	}
+	t.Chdir(dir)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(tt.args, "--python", py)
+			if tt.name == "--trl without --py" {
+				args = tt.args
+			}
+			out, errOut, code := probeRun(args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
+			}
+			for _, w := range tt.out {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			if !strings.Contains(errOut, tt.err) {
+				t.Errorf("stderr lacks %q:\n%s", tt.err, errOut)
+			}
+			if strings.Count(errOut, "cannot load") > 1 {
+				t.Errorf("the load error is reported more than once:\n%s", errOut)
+			}
+		})
+	}
+}

@@ -29,7 +29,7 @@ type reportFlags struct {
 }
 
 func (r *reportFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.expected, "expected", "", "expected component weights, e.g. task=0.7,format=0.3 (adds balance)")
+	fs.StringVar(&r.expected, "expected", "", "expected component weights, task=0.7,format=0.3 or food:60,survival:40 (adds balance)")
 	fs.IntVar(&r.balanceWindow, "balance-window", 200, "balance over the last N records (0 = all)")
 	fs.BoolVar(&r.noAlign, "no-align", false, "with --expected, skip the alignment session (default options of 'reportgen align')")
 }
@@ -117,6 +117,10 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 			bar.done()
 			return inputError(stderr, err)
 		}
+		if err := checkExpected(exp, run); err != nil {
+			bar.done()
+			return expectedError(stderr, "report", err)
+		}
 		bar.step()
 		rep, err := analysis.Audit(run, cfg)
 		if err != nil {
@@ -140,6 +144,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		}
 		runs = append(runs, &plots.RunReport{Name: runName(p, pos), Run: run, Audit: rep, Balance: bal, Session: ses})
 	}
+
 	opt := plots.Options{Config: cfg, Expected: exp}
 	r := plots.BuildReport(runs, opt, func(int, int) { bar.step() })
 	r.Version = version

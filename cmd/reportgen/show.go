@@ -64,7 +64,7 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	o.audit.register(fs)
 	fs.BoolVar(&o.follow, "follow", false, "keep reading the file as it grows (Ctrl-C or q to stop)")
 	fs.DurationVar(&o.interval, "interval", 500*time.Millisecond, "how often to check the file and redraw")
-	fs.StringVar(&o.expected, "expected", "", "intended component split, e.g. task=0.7,format=0.3: shows the balance over the last 200 records")
+	fs.StringVar(&o.expected, "expected", "", "intended component split, task=0.7,format=0.3 or food:60,survival:40: shows the balance over the last 200 records")
 	fs.StringVar(&o.export, "export", "", "CSV file the e key writes (default: RUN's name + .export.csv, in the current directory)")
 	pos, help, err := parseArgs(fs, args)
 	if help {
@@ -126,6 +126,11 @@ func runShowPlain(o *showOptions, stdout, stderr io.Writer) int {
 	run, err := o.in.load(o.path, stderr)
 	if err != nil {
 		return inputError(stderr, err)
+	}
+	if o.weights != nil {
+		if err := checkExpected(o.weights, run); err != nil {
+			return expectedError(stderr, "show", err)
+		}
 	}
 	rep, err := analysis.Audit(run, o.cfg)
 	if err != nil {
