@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -192,7 +193,9 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGINT and SIGTERM end the probe; the deferred Close then stops the
+	// reward command's whole process group.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bar := newProbeBar(stderr)
 	popt := probe.Options{ResponseField: respField, Progress: bar.update("scoring")}

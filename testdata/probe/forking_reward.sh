@@ -6,7 +6,7 @@
 # Scores every case 1. Environment (for the tests):
 #   FORK_PIDFILE   write the child's pid there
 #   FORK_TERM_AT   after this many cases, send SIGTERM to the parent
-#                  (reportgen probe) and keep going
+#                  (reportgen probe) and stop answering
 sleep 300 &
 if [ -n "$FORK_PIDFILE" ]; then
 	echo $! >"$FORK_PIDFILE"
@@ -17,5 +17,6 @@ while IFS= read -r line; do
 	echo 1
 	if [ -n "$FORK_TERM_AT" ] && [ "$n" -eq "$FORK_TERM_AT" ]; then
 		kill -TERM "$PPID"
+		sleep 300
 	fi
 done
