@@ -194,6 +194,15 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "align", "%v", err)
 	}
+	// --state may name the --resume file (continue and save in place);
+	// nothing else may overwrite an input.
+	if c := refuseOverwrite(stderr, "align", append(runArgs(pos), fileArg{"--resume", resumePath}),
+		[]fileArg{{"--csv", csvPath}}); c >= 0 {
+		return c
+	}
+	if c := refuseOverwrite(stderr, "align", runArgs(pos), []fileArg{{"--csv", csvPath}, {"--state", statePath}}); c >= 0 {
+		return c
+	}
 	if statePath == "" {
 		opt.MaxSnapshots = -1 // stream: nothing needs them in memory
 	}

@@ -184,6 +184,13 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		fn, target = cmd, strings.Join(argv, " ")
 	}
 
+	inputs := []fileArg{{"-p", cases}}
+	if cmd != nil {
+		inputs = append(inputs, existingFiles("--cmd", cmd.Argv)...)
+	}
+	if c := refuseOverwrite(stderr, "probe", inputs, []fileArg{{"-o", out}}); c >= 0 {
+		return c
+	}
 	cs, err := probe.ReadCasesFile(cases)
 	if err != nil {
 		return inputError(stderr, err)

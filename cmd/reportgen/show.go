@@ -103,6 +103,9 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	if o.export == "" {
 		o.export = defaultExportName(o.path)
 	}
+	if c := refuseOverwrite(stderr, "show", runArgs(pos), []fileArg{{"--export", o.export}}); c >= 0 {
+		return c
+	}
 	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return runShowTUI(&o, stderr)
 	}
@@ -1019,6 +1022,9 @@ func exportRun(o *showOptions) string {
 	w, err := ingest.LookupWriter("csv", o.export)
 	if err != nil {
 		return "export failed: " + err.Error()
+	}
+	if err := checkOutputs([]fileArg{{"RUN", o.path}}, []fileArg{{"--export", o.export}}); err != nil {
+		return "export refused: " + err.Error()
 	}
 	if err := ingest.WriteFileAtomic(o.export, func(out io.Writer) error { return w.Write(out, run) }); err != nil {
 		return "export failed: " + err.Error()
