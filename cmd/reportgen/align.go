@@ -51,8 +51,14 @@ func (a *alignFlags) options(fs *flag.FlagSet) (analysis.AlignOptions, error) {
 	var o analysis.AlignOptions
 	var err error
 	posInt := func(name string, v int, dst *int) {
-		if err == nil && v <= 0 {
-			err = fmt.Errorf("--%s %d: must be > 0", name, v)
+		for _, r := range a.ranges() {
+			if r.name == name && err == nil {
+				if r.v <= 0 {
+					err = fmt.Errorf("--%s %d: must be > 0", name, v)
+				} else {
+					err = checkInts(r)
+				}
+			}
 		}
 		*dst = v
 	}
@@ -210,6 +216,13 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return inputError(stderr, err)
 	}
+	windowGiven := false
+	fs.Visit(func(f *flag.Flag) { windowGiven = windowGiven || f.Name == "window" })
+	if windowGiven && resumePath == "" {
+		if err := checkWindowFits("window", af.window, run.Len()); err != nil {
+			return usageError(stderr, "align", "%v", err)
+		}
+	}
 	var a *analysis.Aligner
 	switch {
 	case resumePath != "":
@@ -227,6 +240,11 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 		}
 		if err := checkResume(a, run, pos[0], resumePath, expected); err != nil {
 			return inputError(stderr, err)
+		}
+		if windowGiven {
+			if err := checkWindowFits("window", af.window, a.StepCount()+run.Len()); err != nil {
+				return usageError(stderr, "align", "%v", err)
+			}
 		}
 	case expected == "":
 		return usageError(stderr, "align", "--expected is required, e.g. --expected task=0.7,safety=0.3 (the split you intended)")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -117,11 +118,11 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if format != "text" && format != "json" {
 		return usageError(stderr, "probe", "--format %q: want text or json", format)
 	}
-	if timeout <= 0 {
-		return usageError(stderr, "probe", "--timeout %s: must be > 0", timeout)
+	if err := checkDuration("timeout", timeout, time.Millisecond, maxTimeout); err != nil {
+		return usageError(stderr, "probe", "%v", err)
 	}
-	if concurrency < 0 {
-		return usageError(stderr, "probe", "--concurrency %d: must be >= 0", concurrency)
+	if err := checkInts(intRange{"concurrency", concurrency, 0, maxConcurrency}, intRange{"max-failures", maxFailuresShown, 0, math.MaxInt32}); err != nil {
+		return usageError(stderr, "probe", "%v", err)
 	}
 	if minShare <= 0 || minShare > 1 {
 		return usageError(stderr, "probe", "--min-share %g: want a share in (0, 1]", minShare)
@@ -198,6 +199,9 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if len(cs) == 0 {
 		fmt.Fprintf(stderr, "reportgen probe: %s has no cases\n", cases)
 		return exitUsage
+	}
+	if cmd != nil && cmd.Processes > len(cs) {
+		cmd.Processes = len(cs) // no more copies than cases
 	}
 
 	// SIGINT and SIGTERM end the probe; the deferred Close then stops the

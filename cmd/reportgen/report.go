@@ -108,8 +108,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "report", "%v", err)
 	}
-	if rf.balanceWindow < 0 {
-		return usageError(stderr, "report", "--balance-window %d: must be >= 0", rf.balanceWindow)
+	if err := checkInts(intRange{"balance-window", rf.balanceWindow, 0, maxWindow}); err != nil {
+		return usageError(stderr, "report", "%v", err)
 	}
 	bar := newProgress(stderr, "report", 2*len(pos)+1)
 	var runs []*plots.RunReport

@@ -77,11 +77,11 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "show", "want exactly one RUN file, got %d", len(pos))
 	}
 	o.path = pos[0]
-	if o.interval <= 0 {
-		return usageError(stderr, "show", "--interval %v: must be > 0", o.interval)
+	if err := checkDuration("interval", o.interval, minInterval, maxInterval); err != nil {
+		return usageError(stderr, "show", "%v", err)
 	}
-	if o.in.last < 0 {
-		return usageError(stderr, "show", "--last %d: must be >= 0", o.in.last)
+	if err := checkInts(intRange{"last", o.in.last, 0, math.MaxInt}, intRange{"window", o.audit.window, 0, maxShowWindow}); err != nil {
+		return usageError(stderr, "show", "%v", err)
 	}
 	if o.cfg, err = o.audit.config(fs); err != nil {
 		return usageError(stderr, "show", "%v", err)
