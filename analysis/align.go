@@ -974,6 +974,10 @@ type alignBaseline struct {
 // component kept in memory: 8 bytes each).
 const MaxAlignWindow = 1 << 24
 
+// maxStateValues bounds window x components of a loaded state (512 MB of
+// window memory).
+const maxStateValues = 1 << 26
+
 // Save writes the monitor's state as JSON: configuration, step count,
 // baseline (or the warm-up ratios), weights, correction rate and counters,
 // the window of magnitudes and the last DriftWindow scores. Its size does
@@ -1026,7 +1030,8 @@ func (a *Aligner) Save(w io.Writer) error {
 // [0.1, 5]; a count is negative or exceeds step_count; the rate is outside
 // [0, correction_rate]; a ratio or baseline mean is outside [0, 100], a
 // std or window magnitude negative, a score outside [0, 1]; an option is
-// out of range (window at most MaxAlignWindow); a component name is empty
+// out of range (window at most MaxAlignWindow, window x components at most
+// 2^26 values); a component name is empty
 // or repeated, lacks its weight, window, counter or baseline, or a map
 // names a component not listed; an expected component is not tracked; a
 // window is longer than the window size or the step count; the warm-up
@@ -1156,6 +1161,9 @@ func (st *alignState) validate() error {
 	}
 	if len(st.Components) == 0 {
 		return errors.New("no components")
+	}
+	if len(st.Components) > maxStateValues/cfg.Window {
+		return fmt.Errorf("config.window %d x %d components needs more than %d values in memory", cfg.Window, len(st.Components), maxStateValues)
 	}
 	names := map[string]bool{}
 	for _, c := range st.Components {
