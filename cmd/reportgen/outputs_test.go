@@ -67,6 +67,7 @@ func TestOutputIsInputRefused(t *testing.T) {
 		{"align --state", []string{"align", align, "--expected", "task=0.7,safety=0.3", "--state", align}, "--state " + align + " is the same file"},
 		{"align --csv = --state", []string{"align", align, "--expected", "task=0.7,safety=0.3", "--csv", filepath.Join(dir, "o"), "--state", filepath.Join(dir, "o")},
 			"are the same file"},
+		{"show --export", []string{"show", run, "--export", hard}, "--export " + hard + " is the same file as the input RUN"},
 		{"probe -o cases", []string{"probe", "--cmd", "python3", "--cmd", probeData("exact_reward.py"), "-p", cases, "-o", cases}, "-o " + cases + " is the same file as the input -p"},
 		{"probe -o reward script", []string{"probe", "--cmd", "python3", "--cmd", filepath.Join(dir, "r.csv"), "-p", cases, "-o", filepath.Join(dir, "r.csv")}, "is the same file as the input --cmd"},
 	}
