@@ -3,6 +3,7 @@ package analysis
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -118,6 +119,9 @@ func (c *AlignConfig) apply(o AlignOptions) error {
 			*dst = v
 		}
 		return nil
+	}
+	if o.Window > MaxAlignWindow {
+		return fmt.Errorf("%w: window must be at most %d, got %d", ErrBadAlignOption, MaxAlignWindow, o.Window)
 	}
 	for _, e := range []error{
 		seti(&c.Window, o.Window, "window"),
@@ -956,7 +960,9 @@ type alignState struct {
 	WarmupRatios     map[string][]float64 `json:"warmup_ratios,omitempty"`
 	Window           map[string][]float64 `json:"window"` // |value|, oldest first
 	RecentScores     []scorePoint         `json:"recent_scores"`
-	Snapshots        []Snapshot           `json:"snapshots"`
+	// Snapshots were saved by earlier versions; they are history, not
+	// state, and are ignored when read.
+	Snapshots json.RawMessage `json:"snapshots,omitempty"`
 }
 
 type alignBaseline struct {
@@ -964,20 +970,29 @@ type alignBaseline struct {
 	Std  map[string]float64 `json:"std"`
 }
 
-// Save writes the whole state as JSON: configuration, step count,
+// MaxAlignWindow is the largest ratio window accepted (records per
+// component kept in memory: 8 bytes each).
+const MaxAlignWindow = 1 << 24
+
+// maxStateValues bounds window x components of a loaded state (512 MB of
+// window memory).
+const maxStateValues = 1 << 26
+
+// Save writes the monitor's state as JSON: configuration, step count,
 // baseline (or the warm-up ratios), weights, correction rate and counters,
-// the window, the recent scores and the kept snapshots. Load resumes from it
-// bit-exactly (floats are written in shortest round-trip form).
+// the window of magnitudes and the last DriftWindow scores. Its size does
+// not grow with the run (at most Window + BaselineSteps numbers per
+// component). Snapshots are history, not state: they are not saved (stream
+// them with OnSnapshot). LoadAligner resumes from it bit-exactly: the
+// snapshots after the cut equal those of one uninterrupted run (floats are
+// written in shortest round-trip form).
 func (a *Aligner) Save(w io.Writer) error {
 	st := alignState{Format: alignStateFormat, Version: alignStateVersion, Config: a.cfg, StepCount: a.steps,
 		Components: a.Components(), Weights: a.Weights(), Rate: a.rate, LastCorrection: a.lastCorr,
 		Corrected: a.corrected, StarvationCounts: map[string]int{}, Window: map[string][]float64{},
-		RecentScores: a.scores, Snapshots: a.snaps}
+		RecentScores: a.scores}
 	if st.RecentScores == nil {
 		st.RecentScores = []scorePoint{}
-	}
-	if st.Snapshots == nil {
-		st.Snapshots = []Snapshot{}
 	}
 	if a.frozen {
 		st.Baseline = &alignBaseline{Mean: map[string]float64{}, Std: map[string]float64{}}
@@ -1007,8 +1022,20 @@ func (a *Aligner) Save(w io.Writer) error {
 // overrides replace the saved options (a new CorrectionRate also resets the
 // current, decayed rate; a smaller Window keeps the newest records; a
 // BaselineSteps override has no effect once the baseline is frozen).
-// Callbacks are not saved: register them again. Errors wrap
-// ErrBadAlignmentFile or ErrBadAlignOption.
+// Callbacks are not saved: register them again; no snapshots are kept
+// from before the cut.
+//
+// The state is checked before use, and refused (ErrBadAlignmentFile,
+// naming the field) when: a number is not finite; a weight is outside
+// [0.1, 5]; a count is negative or exceeds step_count; the rate is outside
+// [0, correction_rate]; a ratio or baseline mean is outside [0, 100], a
+// std or window magnitude negative, a score outside [0, 1]; an option is
+// out of range (window at most MaxAlignWindow, window x components at most
+// 2^26 values); a component name is empty
+// or repeated, lacks its weight, window, counter or baseline, or a map
+// names a component not listed; an expected component is not tracked; a
+// window is longer than the window size or the step count; the warm-up
+// does not have step_count ratios. Bad overrides are ErrBadAlignOption.
 func LoadAligner(r io.Reader, overrides AlignOptions) (*Aligner, error) {
 	var st alignState
 	dec := json.NewDecoder(r)
@@ -1021,11 +1048,10 @@ func LoadAligner(r io.Reader, overrides AlignOptions) (*Aligner, error) {
 	if st.Version != alignStateVersion {
 		return nil, fmt.Errorf("%w: version %d, this goodhart reads version %d", ErrBadAlignmentFile, st.Version, alignStateVersion)
 	}
-	cfg := st.Config
-	if len(cfg.Expected) == 0 || cfg.Window <= 0 || cfg.BaselineSteps <= 0 || cfg.DriftWindow <= 0 ||
-		cfg.StarvationWindow <= 0 || cfg.MinConfidenceSteps <= 0 || st.StepCount < 0 {
-		return nil, fmt.Errorf("%w: config is incomplete", ErrBadAlignmentFile)
+	if err := st.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadAlignmentFile, err)
 	}
+	cfg := st.Config
 	oldRate := cfg.CorrectionRate
 	if err := cfg.apply(overrides); err != nil {
 		return nil, err
@@ -1035,30 +1061,16 @@ func LoadAligner(r io.Reader, overrides AlignOptions) (*Aligner, error) {
 	if overrides.CorrectionRate > 0 && overrides.CorrectionRate != oldRate {
 		a.rate = cfg.CorrectionRate
 	}
-	n := -1
+	n := len(st.Window[st.Components[0]])
 	for _, name := range st.Components {
 		c := a.track(name)
-		if w, ok := st.Weights[name]; ok {
-			c.weight = w
-		}
+		c.weight = st.Weights[name]
 		c.starve = st.StarvationCounts[name]
-		win := st.Window[name]
-		if n < 0 {
-			n = len(win)
-		} else if len(win) != n {
-			return nil, fmt.Errorf("%w: window of %s has %d records, others %d", ErrBadAlignmentFile, name, len(win), n)
-		}
 		if a.frozen {
 			c.mean, c.std = st.Baseline.Mean[name], st.Baseline.Std[name]
 		} else {
 			c.warm = append([]float64(nil), st.WarmupRatios[name]...)
-			if len(c.warm) != a.steps {
-				return nil, fmt.Errorf("%w: warm-up of %s has %d records, step count is %d", ErrBadAlignmentFile, name, len(c.warm), a.steps)
-			}
 		}
-	}
-	if n < 0 {
-		return nil, fmt.Errorf("%w: no components", ErrBadAlignmentFile)
 	}
 	if n > cfg.Window {
 		n = cfg.Window
@@ -1075,24 +1087,189 @@ func LoadAligner(r io.Reader, overrides AlignOptions) (*Aligner, error) {
 	if len(a.scores) > cfg.DriftWindow {
 		a.scores = a.scores[len(a.scores)-cfg.DriftWindow:]
 	}
-	a.snaps = st.Snapshots
-	if cfg.MaxSnapshots < 0 {
-		a.snaps = nil
-	} else if cfg.MaxSnapshots > 0 && len(a.snaps) > cfg.MaxSnapshots {
-		a.snaps = a.snaps[len(a.snaps)-cfg.MaxSnapshots:]
-	}
-	for i := range a.snaps { // share the names slice like live snapshots do
-		a.snaps[i].Components = canonicalNames(a.snaps[i].Components, a.names)
-	}
 	if !a.frozen && a.steps >= cfg.BaselineSteps {
 		a.freeze()
 	}
 	return a, nil
 }
 
-func canonicalNames(got, cur []string) []string {
-	if strings.Join(got, "\x00") == strings.Join(cur, "\x00") {
-		return cur
+// validate checks a decoded state (see LoadAligner for the rules).
+func (st *alignState) validate() error {
+	cfg := &st.Config
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	posInt := func(name string, v, hi int) error {
+		if v <= 0 || v > hi {
+			return fmt.Errorf("config.%s is %d, want 1..%d", name, v, hi)
+		}
+		return nil
 	}
-	return got
+	posF := func(name string, v float64) error {
+		if !finite(v) || !(v > 0) {
+			return fmt.Errorf("config.%s is %v, want a finite number > 0", name, v)
+		}
+		return nil
+	}
+	const maxInt = math.MaxInt32
+	for _, e := range []error{
+		posInt("window", cfg.Window, MaxAlignWindow),
+		posInt("baseline_steps", cfg.BaselineSteps, maxInt),
+		posInt("min_confidence_steps", cfg.MinConfidenceSteps, maxInt),
+		posInt("drift_window", cfg.DriftWindow, maxInt),
+		posInt("starvation_window", cfg.StarvationWindow, maxInt),
+		posF("z_threshold", cfg.ZThreshold),
+		posF("sigmoid_steepness", cfg.SigmoidSteepness),
+		posF("correction_rate", cfg.CorrectionRate),
+		posF("starvation_threshold", cfg.StarvationThreshold),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	if !finite(cfg.CorrectionRateDecay) || cfg.CorrectionRateDecay < 0 {
+		return fmt.Errorf("config.correction_rate_decay is %v, want a finite number >= 0", cfg.CorrectionRateDecay)
+	}
+	if cfg.MaxSnapshots < -1 {
+		return fmt.Errorf("config.max_snapshots is %d, want >= -1", cfg.MaxSnapshots)
+	}
+	for _, k := range sortedNames(cfg.ZThresholds) {
+		if v := cfg.ZThresholds[k]; !finite(v) || !(v > 0) {
+			return fmt.Errorf("config.z_thresholds.%s is %v, want a finite number > 0", k, v)
+		}
+	}
+	if len(cfg.Expected) == 0 {
+		return errors.New("config.expected is empty")
+	}
+	sum := 0.0
+	for _, k := range sortedNames(cfg.Expected) {
+		v := cfg.Expected[k]
+		if !finite(v) || v < 0 || v > 100 {
+			return fmt.Errorf("config.expected.%s is %v, want a percentage in [0, 100]", k, v)
+		}
+		sum += v
+	}
+	if math.Abs(sum-100) > 1e-6 {
+		return fmt.Errorf("config.expected sums to %v%%, want 100%%", sum)
+	}
+	if st.StepCount < 0 {
+		return fmt.Errorf("step_count is %d, want >= 0", st.StepCount)
+	}
+	if st.LastCorrection < 0 || st.LastCorrection > st.StepCount {
+		return fmt.Errorf("last_correction is %d, want 0..step_count (%d)", st.LastCorrection, st.StepCount)
+	}
+	if !finite(st.Rate) || st.Rate < 0 || st.Rate > cfg.CorrectionRate {
+		return fmt.Errorf("rate is %v, want a number in [0, correction_rate %v]", st.Rate, cfg.CorrectionRate)
+	}
+	if len(st.Components) == 0 {
+		return errors.New("no components")
+	}
+	if len(st.Components) > maxStateValues/cfg.Window {
+		return fmt.Errorf("config.window %d x %d components needs more than %d values in memory", cfg.Window, len(st.Components), maxStateValues)
+	}
+	names := map[string]bool{}
+	for _, c := range st.Components {
+		if c == "" || names[c] {
+			return fmt.Errorf("component %q is empty or listed twice", c)
+		}
+		names[c] = true
+	}
+	for _, k := range sortedNames(cfg.Expected) {
+		if !names[k] {
+			return fmt.Errorf("expected component %s is not among the components", k)
+		}
+	}
+	if st.Baseline == nil && st.StepCount >= cfg.BaselineSteps {
+		return fmt.Errorf("no baseline after %d records (baseline_steps %d)", st.StepCount, cfg.BaselineSteps)
+	}
+	if st.Baseline != nil && st.StepCount < cfg.BaselineSteps {
+		return fmt.Errorf("a baseline after only %d records (baseline_steps %d)", st.StepCount, cfg.BaselineSteps)
+	}
+	extra := func(field string, m map[string]bool) error {
+		for _, k := range sortedNames(m) {
+			if !names[k] {
+				return fmt.Errorf("%s names %q, which is not among the components", field, k)
+			}
+		}
+		return nil
+	}
+	for _, e := range []error{extra("weights", keysOf(st.Weights)), extra("starvation_counts", keysOf(st.StarvationCounts)),
+		extra("window", keysOf(st.Window)), extra("warmup_ratios", keysOf(st.WarmupRatios))} {
+		if e != nil {
+			return e
+		}
+	}
+	if st.Baseline != nil {
+		if e := extra("baseline.mean", keysOf(st.Baseline.Mean)); e != nil {
+			return e
+		}
+		if e := extra("baseline.std", keysOf(st.Baseline.Std)); e != nil {
+			return e
+		}
+	}
+	n := -1
+	for _, c := range st.Components {
+		w, ok := st.Weights[c]
+		if !ok {
+			return fmt.Errorf("no weight for %s", c)
+		}
+		if !finite(w) || w < minWeight || w > maxWeight {
+			return fmt.Errorf("weight of %s is %v, outside [%v, %v]", c, w, minWeight, maxWeight)
+		}
+		k, ok := st.StarvationCounts[c]
+		if !ok || k < 0 || k > st.StepCount {
+			return fmt.Errorf("starvation count of %s is missing or outside 0..step_count (%d)", c, st.StepCount)
+		}
+		win, ok := st.Window[c]
+		if !ok {
+			return fmt.Errorf("no window for %s", c)
+		}
+		if n < 0 {
+			n = len(win)
+		} else if len(win) != n {
+			return fmt.Errorf("window of %s has %d records, others %d", c, len(win), n)
+		}
+		for _, v := range win {
+			if !finite(v) || v < 0 {
+				return fmt.Errorf("window of %s holds %v, want finite magnitudes >= 0", c, v)
+			}
+		}
+		if st.Baseline != nil {
+			m, ok1 := st.Baseline.Mean[c]
+			sd, ok2 := st.Baseline.Std[c]
+			if !ok1 || !ok2 || !finite(m) || m < 0 || m > 100 || !finite(sd) || sd < 0 {
+				return fmt.Errorf("baseline of %s is missing or invalid (mean %v, std %v)", c, m, sd)
+			}
+		} else {
+			warm := st.WarmupRatios[c]
+			if len(warm) != st.StepCount {
+				return fmt.Errorf("warm-up of %s has %d records, step count is %d", c, len(warm), st.StepCount)
+			}
+			for _, v := range warm {
+				if !finite(v) || v < 0 || v > 100 {
+					return fmt.Errorf("warm-up ratio of %s is %v, want a percentage in [0, 100]", c, v)
+				}
+			}
+		}
+	}
+	if n > cfg.Window || n > st.StepCount {
+		return fmt.Errorf("window holds %d records, more than the window size %d or the step count %d", n, cfg.Window, st.StepCount)
+	}
+	if len(st.RecentScores) > cfg.DriftWindow {
+		return fmt.Errorf("recent_scores has %d entries, more than drift_window %d", len(st.RecentScores), cfg.DriftWindow)
+	}
+	prev := 0
+	for _, p := range st.RecentScores {
+		if !finite(p.Score) || p.Score < 0 || p.Score > 1 || p.Step <= prev || p.Step > st.StepCount {
+			return fmt.Errorf("recent_scores entry {step %d, score %v} is invalid (scores in [0, 1], steps increasing up to step_count)", p.Step, p.Score)
+		}
+		prev = p.Step
+	}
+	return nil
+}
+
+func keysOf[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }

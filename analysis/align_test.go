@@ -341,11 +341,15 @@ func TestAlignSaveLoadResumesExactly(t *testing.T) {
 		if err != nil {
 			t.Fatalf("k=%d: %v", k, err)
 		}
+		if n := len(resumed.Snapshots()); n != 0 {
+			t.Fatalf("k=%d: %d snapshots loaded; the state holds none", k, n)
+		}
 		for _, r := range recs[k:] {
 			mustStep(t, resumed, r)
 		}
-		if !reflect.DeepEqual(resumed.Snapshots(), full.Snapshots()) {
-			fs, rs := full.Snapshots(), resumed.Snapshots()
+		joined := append(append([]Snapshot(nil), part.Snapshots()...), resumed.Snapshots()...)
+		if !reflect.DeepEqual(joined, full.Snapshots()) {
+			fs, rs := full.Snapshots(), joined
 			for i := range fs {
 				if i >= len(rs) || !reflect.DeepEqual(fs[i], rs[i]) {
 					t.Fatalf("k=%d: snapshot %d differs:\n%+v\n%+v", k, i, fs[i], rs[i])

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -28,6 +29,19 @@ import (
 // JSON is ErrNotAReward for the oldest case and the program is restarted
 // too, because after a stray line its answers can no longer be matched to
 // cases. No output is ever taken for a reward unless it parses as one.
+//
+// Each copy of the program runs in its own process group. When a copy
+// exits, is killed (timeout, garbage) or is stopped, the whole group is
+// killed, so a child it started that still holds stdout open cannot keep
+// the probe waiting; every wait for a process is bounded (a few seconds
+// after SIGKILL, then the process is reported and left behind).
+//
+// A program that prints more lines than it was given cases (two results
+// for one case, a log line after the last result) has lost the pairing of
+// results to cases. The surplus shows when a line arrives with no case
+// pending, at the latest when Probe ends and stdin is closed: every case
+// that copy of the program answered is then ErrNotAReward in Probe's
+// results, never a silently shifted reward.
 //
 // The zero value is not usable: set Argv (NewCommand does). Command is safe
 // for concurrent use; Close stops the programs.
@@ -99,26 +113,61 @@ func (c *Command) Restarts() int {
 	return c.restarts
 }
 
-// Close stops the programs (closing their stdin, then killing them after a
-// grace period) and waits for them.
+// Close stops the programs: it closes their stdin, waits up to 2 s for
+// each to exit, then kills its process group and waits up to 3 s more. It
+// returns an error naming a program that was still not gone by then.
 func (c *Command) Close() error {
+	return c.stopAll(true)
+}
+
+// stopAll stops every running copy; closing also refuses later Scores. The
+// copies are forgotten, so the next Score starts fresh ones (not counted
+// as restarts).
+func (c *Command) stopAll(closing bool) error {
 	c.mu.Lock()
-	c.closed = true
+	if closing {
+		c.closed = true
+	}
 	procs := c.procs
 	c.procs = nil
 	c.mu.Unlock()
+	var errs []error
 	for _, p := range procs {
 		if p != nil {
-			p.stop()
+			if err := p.stop(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// finish is called by Probe when every case has its outcome: it stops the
+// copies (closing stdin lets a program print any surplus lines it still
+// had) so that surplus output is known before the results are used.
+func (c *Command) finish() { _ = c.stopAll(false) }
+
+// surplusErr returns the error for a case answered by p when p printed
+// more lines than it was given cases, else nil.
+func (p *proc) surplusErr() error {
+	if p == nil {
+		return nil
+	}
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	if p.surplus == "" {
+		return nil
+	}
+	return wrapMsg(ErrNotAReward, fmt.Sprintf("%s: the program printed more result lines than it was sent cases (%s); "+
+		"its results can no longer be matched to cases, so none of them is used (print exactly one line per case; logs go to stderr)",
+		ErrNotAReward.Error(), p.surplus))
 }
 
 type callResult struct {
 	s     Score
 	err   error
 	retry bool
+	from  *proc // the copy that answered (nil when none did)
 }
 
 type call struct {
@@ -128,15 +177,22 @@ type call struct {
 
 // Score sends the case to a program and waits for its result.
 func (c *Command) Score(ctx context.Context, cs Case) (Score, error) {
+	s, err, _ := c.scoreFrom(ctx, cs)
+	return s, err
+}
+
+// scoreFrom is Score that also returns the copy of the program whose
+// output was taken as the result.
+func (c *Command) scoreFrom(ctx context.Context, cs Case) (Score, error, *proc) {
 	b, err := cs.MarshalJSON()
 	if err != nil {
-		return Score{}, fmt.Errorf("%w: cannot encode the case: %v", ErrArity, err)
+		return Score{}, fmt.Errorf("%w: cannot encode the case: %v", ErrArity, err), nil
 	}
 	line := append(b, '\n')
 	for attempt := 0; ; attempt++ {
 		p, err := c.proc()
 		if err != nil {
-			return Score{}, err
+			return Score{}, err, nil
 		}
 		cl := &call{line: line, res: make(chan callResult, 1)}
 		if !p.submit(cl) {
@@ -146,13 +202,13 @@ func (c *Command) Score(ctx context.Context, cs Case) (Score, error) {
 		case r := <-cl.res:
 			if r.retry {
 				if attempt > 1000 {
-					return Score{}, fmt.Errorf("%w: the program keeps restarting", ErrCrashed)
+					return Score{}, fmt.Errorf("%w: the program keeps restarting", ErrCrashed), nil
 				}
 				continue
 			}
-			return r.s, r.err
+			return r.s, r.err, r.from
 		case <-ctx.Done():
-			return Score{}, ctx.Err()
+			return Score{}, ctx.Err(), nil
 		}
 	}
 }
@@ -201,31 +257,52 @@ func (c *Command) proc() (*proc, error) {
 	return best, nil
 }
 
-// start launches one program. Called with c.mu held.
+// start launches one program in its own process group. Called with c.mu
+// held.
 func (c *Command) start() (*proc, error) {
 	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
 	cmd.Dir = c.Dir
 	cmd.Env = append(append(os.Environ(), "PYTHONUNBUFFERED=1"), c.Env...)
-	cmd.WaitDelay = time.Second
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	// Our own pipes (not StdoutPipe): Wait must not close the read ends
+	// while output is still buffered in them, and must not wait for
+	// children that inherited them.
+	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
 	}
-	p := &proc{owner: c, cmd: cmd, stdin: stdin, timeout: c.timeout(),
-		tail: &tailBuffer{max: 4096}, done: make(chan struct{})}
-	if c.Stderr != nil {
-		cmd.Stderr = io.MultiWriter(p.tail, c.Stderr)
-	} else {
-		cmd.Stderr = p.tail
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = outW, errW
+	p := &proc{owner: c, cmd: cmd, stdin: stdin, timeout: c.timeout(),
+		tail: &tailBuffer{max: 4096}, done: make(chan struct{}), waited: make(chan struct{}),
+		outR: outR, errR: errR, readDone: make(chan struct{}), errDone: make(chan struct{})}
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
 		return nil, fmt.Errorf("%w: cannot run %s: %v", ErrUnusable, strings.Join(c.Argv, " "), err)
 	}
-	go p.read(stdout)
+	var errDst io.Writer = p.tail
+	if c.Stderr != nil {
+		errDst = io.MultiWriter(p.tail, c.Stderr)
+	}
+	go p.read(outR)
+	go func() {
+		defer close(p.errDone)
+		_, _ = io.Copy(errDst, errR)
+	}()
+	go p.wait()
 	go p.watch()
 	return p, nil
 }
@@ -265,7 +342,16 @@ type proc struct {
 	stdin   io.WriteCloser
 	timeout time.Duration
 	tail    *tailBuffer
-	done    chan struct{}
+	done    chan struct{} // closed when exit has settled everything
+
+	// waited is closed when the program itself has exited (and been
+	// reaped); waitErr is Wait's result.
+	waited  chan struct{}
+	waitErr error
+	// outR and errR are our ends of its stdout and stderr; readDone and
+	// errDone are closed when their readers stop.
+	outR, errR        *os.File
+	readDone, errDone chan struct{}
 
 	wmu sync.Mutex // serialises writes (and so the order of pending)
 
@@ -276,6 +362,7 @@ type proc struct {
 	answers   int
 	killedFor string // why we killed it ("" = it exited by itself)
 	stopping  bool
+	surplus   string // the first line printed with no case pending ("" = none)
 }
 
 func (p *proc) isDead() bool {
@@ -312,6 +399,7 @@ func (p *proc) submit(cl *call) bool {
 
 // read matches output lines to pending calls, in order.
 func (p *proc) read(stdout io.Reader) {
+	defer close(p.readDone)
 	br := bufio.NewReaderSize(stdout, 64<<10)
 	var buf []byte
 	for {
@@ -358,9 +446,14 @@ func (p *proc) deliver(line []byte) bool {
 		return false
 	}
 	if len(p.pending) == 0 {
+		// Output nobody asked for: the pairing is lost, for the cases
+		// already answered too.
+		what := fmt.Sprintf("printed %s with no case pending", quoteShort(bytes.TrimSpace(line)))
+		if p.surplus == "" {
+			p.surplus = what
+		}
 		p.qmu.Unlock()
-		// Output nobody asked for: the pairing is lost.
-		p.kill(fmt.Sprintf("printed %s with no case pending", quoteShort(bytes.TrimSpace(line))))
+		p.kill(what)
 		return false
 	}
 	head := p.pending[0]
@@ -379,7 +472,7 @@ func (p *proc) deliver(line []byte) bool {
 		p.kill("printed a line that is not JSON")
 		return false
 	}
-	head.res <- callResult{s: s, err: err}
+	head.res <- callResult{s: s, err: err, from: p}
 	return true
 }
 
@@ -404,13 +497,54 @@ func (p *proc) kill(why string) {
 		p.killedFor = why
 	}
 	p.qmu.Unlock()
-	if p.cmd.Process != nil {
-		_ = p.cmd.Process.Kill()
+	p.killGroup()
+	go p.exit()
+}
+
+// killGroup sends SIGKILL to the program's process group: the program and
+// every child it started that did not leave the group.
+func (p *proc) killGroup() {
+	if p.cmd.Process == nil {
+		return
 	}
-	go func() {
-		// Drain the pipe so Wait can finish, then settle.
-		p.exit()
-	}()
+	if pid := p.cmd.Process.Pid; pid > 0 {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+	_ = p.cmd.Process.Kill()
+}
+
+// Bounds of the waits for a program (variables for tests).
+var (
+	// pipeGrace: after the program exited and its group was killed, how
+	// long its output may take to reach EOF before our pipe ends are
+	// closed (a child that left the group may still hold them).
+	pipeGrace = time.Second
+	// exitGrace: how long a program whose stdin was closed (or whose
+	// stdout reached EOF) may take to exit before its group is killed,
+	// and then how long a killed program may take to be reaped.
+	exitGrace = 2 * time.Second
+)
+
+// wait reaps the program, kills what is left of its group and makes sure
+// the readers of its output stop within pipeGrace.
+func (p *proc) wait() {
+	p.waitErr = p.cmd.Wait()
+	p.killGroup()
+	close(p.waited)
+	t := time.NewTimer(pipeGrace)
+	defer t.Stop()
+	select {
+	case <-p.readDone:
+	case <-t.C:
+		_ = p.outR.Close() // read gets an error and settles
+	}
+	select {
+	case <-p.errDone:
+	case <-t.C:
+		_ = p.errR.Close()
+	case <-time.After(pipeGrace):
+		_ = p.errR.Close()
+	}
 }
 
 // exit runs once when the process is gone: the oldest pending call is
@@ -431,14 +565,18 @@ func (p *proc) exit() {
 	p.qmu.Unlock()
 	_ = p.stdin.Close()
 
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- p.cmd.Wait() }()
 	var err error
 	select {
-	case err = <-waitErr:
-	case <-time.After(2 * time.Second):
-		_ = p.cmd.Process.Kill()
-		err = <-waitErr
+	case <-p.waited:
+		err = p.waitErr
+	case <-time.After(exitGrace):
+		p.killGroup()
+		select {
+		case <-p.waited:
+			err = p.waitErr
+		case <-time.After(exitGrace):
+			err = fmt.Errorf("pid %d did not exit after SIGKILL", p.cmd.Process.Pid)
+		}
 	}
 	close(p.done)
 
@@ -512,8 +650,9 @@ func (p *proc) watch() {
 	}
 }
 
-// stop closes stdin, gives the program a moment to exit, then kills it.
-func (p *proc) stop() {
+// stop closes stdin, gives the program exitGrace to exit, then kills its
+// group and waits at most exitGrace+pipeGrace more.
+func (p *proc) stop() error {
 	p.qmu.Lock()
 	p.stopping = true
 	p.qmu.Unlock()
@@ -522,9 +661,15 @@ func (p *proc) stop() {
 	p.wmu.Unlock()
 	select {
 	case <-p.done:
-	case <-time.After(2 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
+		return nil
+	case <-time.After(exitGrace):
+	}
+	p.killGroup()
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(exitGrace + pipeGrace):
+		return fmt.Errorf("%s (pid %d) is still running after SIGKILL", strings.Join(p.owner.Argv, " "), p.cmd.Process.Pid)
 	}
 }
 

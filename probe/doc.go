@@ -57,6 +57,18 @@
 // answering anything is ErrUnusable and the probe stops.
 // testdata/probe/exact_reward.py is a complete example.
 //
+// Exactly one line per case: a program that prints more (two results for
+// one case, a log line at exit) has shifted every later result onto the
+// wrong case, so when the surplus shows (a line with no case pending, at
+// the latest when Probe closes stdin at the end) every case that copy of
+// the program answered fails with ErrNotAReward. Each copy runs in its own
+// process group; when it exits or is killed or stopped, the whole group is
+// killed (a child keeping stdout open cannot stall the probe), and every
+// wait for it is bounded by a few seconds.
+//
+// An HTTP endpoint is followed through redirects only on the same scheme
+// and host, so --header values (tokens) never reach another server.
+//
 // The HTTP protocol is the same per request: POST the case object
 // (Content-Type: application/json), reply with one result; a non-2xx
 // status is an error for that case (its {"error": ...} body is shown).

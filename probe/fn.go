@@ -63,7 +63,8 @@ func (f Func) Score(ctx context.Context, c Case) (Score, error) { return f(ctx, 
 
 // ComponentsScore turns components into a Score: Reward is
 // components["total"] when present, else the sum of all components (the
-// rewardspy rule). An empty map is ErrNotAReward; so is any NaN or ±Inf.
+// rewardspy rule). An empty map is ErrNotAReward; so is any NaN or ±Inf,
+// and a sum that overflows to ±Inf.
 func ComponentsScore(comps map[string]float64) (Score, error) {
 	if len(comps) == 0 {
 		return Score{}, fmt.Errorf("%w: no numeric components", ErrNotAReward)
@@ -83,6 +84,8 @@ func ComponentsScore(comps map[string]float64) (Score, error) {
 	}
 	if t, ok := comps["total"]; ok {
 		sum = t
+	} else if math.IsInf(sum, 0) {
+		return Score{}, fmt.Errorf("%w: the components sum to %v (overflow): give a \"total\" or smaller values", ErrNotAReward, sum)
 	}
 	return Score{Reward: sum, Components: comps}, nil
 }

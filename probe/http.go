@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -21,6 +23,12 @@ import (
 // reached before any request has succeeded (nothing listening), Score
 // returns ErrUnusable so that Probe stops at once. The zero value needs URL; it is
 // safe for concurrent use, at most Concurrency requests at a time.
+//
+// Redirects are followed only to the same scheme and host (host:port) as
+// URL, at most 10 in a row, so that Header values (tokens) are never sent
+// to another server; a redirect elsewhere is ErrUnusable naming the target
+// (point URL at the final address). This applies to a custom Client too,
+// after its own CheckRedirect.
 type HTTP struct {
 	URL         string
 	Header      http.Header   // extra request headers (e.g. Authorization)
@@ -29,6 +37,8 @@ type HTTP struct {
 	Client      *http.Client  // nil = http.DefaultClient
 
 	reached atomic.Bool // some request got a response
+	once    sync.Once
+	cl      *http.Client // Client with the redirect rule
 }
 
 // NewHTTP returns an HTTP reward function for url with default settings.
@@ -67,12 +77,12 @@ func (h *HTTP) Score(ctx context.Context, c Case) (Score, error) {
 			req.Header.Add(k, v)
 		}
 	}
-	client := h.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := h.client().Do(req)
 	if err != nil {
+		var cross *crossHostRedirect
+		if errors.As(err, &cross) {
+			return Score{}, fmt.Errorf("%w: %s", ErrUnusable, cross.Error())
+		}
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			return Score{}, wrapMsg(ErrTimeout, fmt.Sprintf("%s: no response within %s", ErrTimeout.Error(), to))
 		}
@@ -111,6 +121,42 @@ func (h *HTTP) Score(ctx context.Context, c Case) (Score, error) {
 		return Score{}, fmt.Errorf("%w: HTTP %s: %s", ErrFunction, resp.Status, msg)
 	}
 	return ParseResult(data)
+}
+
+// crossHostRedirect is the error of a redirect to another scheme or host.
+type crossHostRedirect struct{ from, to *url.URL }
+
+func (e *crossHostRedirect) Error() string {
+	return fmt.Sprintf("%s redirects to %s://%s, another server; not followed, so the request headers are not sent there "+
+		"(use the final address as the URL)", e.from.Redacted(), e.to.Scheme, e.to.Host)
+}
+
+// client returns Client (or http.DefaultClient) with the redirect rule
+// added: same scheme and host as the first request, at most 10 redirects.
+func (h *HTTP) client() *http.Client {
+	h.once.Do(func() {
+		base := h.Client
+		if base == nil {
+			base = http.DefaultClient
+		}
+		c := *base
+		prev := base.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			first := via[0].URL
+			if !strings.EqualFold(req.URL.Scheme, first.Scheme) || !strings.EqualFold(req.URL.Host, first.Host) {
+				return &crossHostRedirect{from: first, to: req.URL}
+			}
+			if prev != nil {
+				return prev(req, via)
+			}
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			return nil
+		}
+		h.cl = &c
+	})
+	return h.cl
 }
 
 func unwrapURLError(err error) error {

@@ -122,3 +122,48 @@ func TestHTTPUnreachable(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUnusable (cannot reach)", err)
 	}
 }
+
+// A redirect to another host is not followed (custom headers would go
+// there); a redirect on the same host is, headers included.
+func TestHTTPRedirects(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Secret") != "" || r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+		io.WriteString(w, "1")
+	}))
+	defer other.Close()
+	var sameHostSecret atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+		case "/moved":
+			http.Redirect(w, r, "/final", http.StatusPermanentRedirect)
+		case "/final":
+			sameHostSecret.Store(r.Header.Get("X-Secret"))
+			io.WriteString(w, "0.5")
+		}
+	}))
+	defer srv.Close()
+	hdr := http.Header{"X-Secret": {"s3cret"}, "Authorization": {"Bearer t"}}
+
+	h := &HTTP{URL: srv.URL + "/away", Header: hdr}
+	_, err := h.Score(context.Background(), NewCase([]any{"r"}))
+	if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "redirects to http://"+strings.TrimPrefix(other.URL, "http://")) {
+		t.Errorf("cross-host redirect: err = %v, want ErrUnusable naming the target", err)
+	}
+	if n := leaked.Load(); n != 0 {
+		t.Errorf("%d requests carried the headers to the other host", n)
+	}
+
+	h = &HTTP{URL: srv.URL + "/moved", Header: hdr}
+	s, err := h.Score(context.Background(), NewCase([]any{"r"}))
+	if err != nil || s.Reward != 0.5 {
+		t.Fatalf("same-host redirect: %v %v", s, err)
+	}
+	if got, _ := sameHostSecret.Load().(string); got != "s3cret" {
+		t.Errorf("same-host redirect lost the header: %q", got)
+	}
+}

@@ -50,7 +50,10 @@ type Results struct {
 // Probe scores every case with fn and returns the outcomes in case order.
 // Per-case failures are kept in Outcome.Err; Probe itself fails only when
 // ctx ends or fn is ErrUnusable (it cannot score anything), in which case
-// the remaining cases are not tried.
+// the remaining cases are not tried. For a *Command, Probe stops its
+// programs once every case has an outcome (the next use starts them
+// again), and a case answered by a copy that printed more result lines
+// than cases is ErrNotAReward (see Command).
 func Probe(ctx context.Context, fn RewardFunc, cases []Case, opt Options) (*Results, error) {
 	res := &Results{ResponseField: opt.ResponseField, Cases: cases, Outcomes: make([]Outcome, len(cases))}
 	workers := opt.Workers
@@ -71,6 +74,11 @@ func Probe(ctx context.Context, fn RewardFunc, cases []Case, opt Options) (*Resu
 	case *Command, *HTTP, *Python:
 		timed = false
 	}
+	cmd, _ := fn.(*Command)
+	var from []*proc // for a Command: the copy that answered each case
+	if cmd != nil {
+		from = make([]*proc, len(cases))
+	}
 
 	var (
 		mu    sync.Mutex
@@ -87,7 +95,9 @@ func Probe(ctx context.Context, fn RewardFunc, cases []Case, opt Options) (*Resu
 				start := time.Now()
 				var s Score
 				var err error
-				if timed {
+				if cmd != nil {
+					s, err, from[i] = cmd.scoreFrom(ctx, cases[i])
+				} else if timed {
 					s, err = callWithTimeout(ctx, fn, cases[i], opt.Timeout)
 				} else {
 					s, err = safeScore(ctx, fn, cases[i])
@@ -117,6 +127,16 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	if cmd != nil && fatal == nil && parent.Err() == nil {
+		// Stop the programs so that any surplus output shows, then fail
+		// every case answered by a copy that printed more lines than cases.
+		cmd.finish()
+		for i, p := range from {
+			if err := p.surplusErr(); err != nil && res.Outcomes[i].Err == nil {
+				res.Outcomes[i].Score, res.Outcomes[i].Err = Score{}, err
+			}
+		}
+	}
 	if fatal != nil {
 		return res, fatal
 	}

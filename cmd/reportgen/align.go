@@ -51,8 +51,14 @@ func (a *alignFlags) options(fs *flag.FlagSet) (analysis.AlignOptions, error) {
 	var o analysis.AlignOptions
 	var err error
 	posInt := func(name string, v int, dst *int) {
-		if err == nil && v <= 0 {
-			err = fmt.Errorf("--%s %d: must be > 0", name, v)
+		for _, r := range a.ranges() {
+			if r.name == name && err == nil {
+				if r.v <= 0 {
+					err = fmt.Errorf("--%s %d: must be > 0", name, v)
+				} else {
+					err = checkInts(r)
+				}
+			}
 		}
 		*dst = v
 	}
@@ -176,10 +182,10 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 		stdout)
 	in.register(fs)
 	af.register(fs)
-	fs.StringVar(&expected, "expected", "", "intended split as relative weights, task=0.7,safety=0.3 or food:60,survival:40; each name must be a component of RUN (required unless --resume)")
+	fs.StringVar(&expected, "expected", "", "intended split as relative weights, task=0.7,safety=0.3 or food:60,survival:40; each name must be a component of RUN\n(required unless --resume; with --resume, checked against the state)")
 	fs.StringVar(&csvPath, "csv", "", "write the audit trail (one row per record after the baseline) to FILE")
-	fs.StringVar(&statePath, "state", "", "save the monitor state (JSON, with every snapshot) to FILE")
-	fs.StringVar(&resumePath, "resume", "", "continue from a state FILE saved with --state (RUN holds the records that follow)")
+	fs.StringVar(&statePath, "state", "", "save the monitor state (JSON: config, counters, baseline, weights, window; not the history) to FILE; may be the --resume file")
+	fs.StringVar(&resumePath, "resume", "", "continue from a state FILE saved with --state (RUN holds the records that follow; refused when RUN has components the state never saw)")
 	pos, help, err := parseArgs(fs, args)
 	if help {
 		return exitOK
@@ -195,13 +201,31 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "align", "%v", err)
 	}
-	if statePath == "" {
-		opt.MaxSnapshots = -1 // stream: nothing needs them in memory
+	// --state may name the --resume file (continue and save in place);
+	// nothing else may overwrite an input.
+	if c := refuseOverwrite(stderr, "align", append(runArgs(pos), fileArg{"--resume", resumePath}),
+		[]fileArg{{"--csv", csvPath}}); c >= 0 {
+		return c
+	}
+	if c := refuseOverwrite(stderr, "align", runArgs(pos), []fileArg{{"--csv", csvPath}, {"--state", statePath}}); c >= 0 {
+		return c
+	}
+	// Snapshots are streamed to the summary and the CSV; the state file
+	// holds the monitor's state, not the history.
+	opt.MaxSnapshots = -1
+	run, err := in.load(pos[0], stderr)
+	if err != nil {
+		return inputError(stderr, err)
+	}
+	windowGiven := false
+	fs.Visit(func(f *flag.Flag) { windowGiven = windowGiven || f.Name == "window" })
+	if windowGiven && resumePath == "" {
+		if err := checkWindowFits("window", af.window, run.Len()); err != nil {
+			return usageError(stderr, "align", "%v", err)
+		}
 	}
 	var a *analysis.Aligner
 	switch {
-	case resumePath != "" && expected != "":
-		return usageError(stderr, "align", "--expected comes from the state file with --resume; drop one of them")
 	case resumePath != "":
 		f, err := os.Open(resumePath)
 		if err != nil {
@@ -215,6 +239,14 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 			}
 			return inputError(stderr, fmt.Errorf("%s: %w", resumePath, err))
 		}
+		if err := checkResume(a, run, pos[0], resumePath, expected); err != nil {
+			return inputError(stderr, err)
+		}
+		if windowGiven {
+			if err := checkWindowFits("window", af.window, a.StepCount()+run.Len()); err != nil {
+				return usageError(stderr, "align", "%v", err)
+			}
+		}
 	case expected == "":
 		return usageError(stderr, "align", "--expected is required, e.g. --expected task=0.7,safety=0.3 (the split you intended)")
 	default:
@@ -225,10 +257,6 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 		if a, err = analysis.NewAligner(exp, opt); err != nil {
 			return usageError(stderr, "align", "%v", err)
 		}
-	}
-	run, err := in.load(pos[0], stderr)
-	if err != nil {
-		return inputError(stderr, err)
 	}
 	if expected != "" {
 		if err := checkExpected(a.Config().Expected, run); err != nil {
@@ -282,6 +310,62 @@ func runAlign(args []string, stdout, stderr io.Writer) int {
 		return exitFlagged
 	}
 	return exitOK
+}
+
+// checkResume refuses a state that is not this run's: RUN has a component
+// the state never tracked, or --expected (when given with --resume) is not
+// the state's expected split (same percentages after normalising, to 1e-9).
+func checkResume(a *analysis.Aligner, run *ingest.Run, runPath, statePath, expected string) error {
+	cfg := a.Config()
+	if expected != "" {
+		exp, err := parseWeights(expected)
+		if err == nil {
+			var pcts map[string]float64
+			if pcts, err = analysis.ExpectedPercentages(exp); err == nil && !samePercentages(pcts, cfg.Expected) {
+				err = fmt.Errorf("differs from the state's %s", percentList(cfg.Expected))
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("--expected %s: %v; %s is from another session (drop --expected to continue it, or --resume to start afresh)",
+				expected, err, statePath)
+		}
+	}
+	tracked := map[string]bool{}
+	for _, c := range a.Components() {
+		tracked[c] = true
+	}
+	var unknown []string
+	for _, c := range alignColumns(run, a) {
+		if !tracked[c] {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("%s has components the state %s never saw (%s; it tracks %s): is the state from another run? "+
+			"Start afresh with --expected instead of --resume", runPath, statePath, strings.Join(unknown, ", "), strings.Join(a.Components(), ", "))
+	}
+	return nil
+}
+
+func samePercentages(a, b map[string]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, x := range a {
+		y, ok := b[k]
+		if !ok || math.Abs(x-y) > 1e-9*math.Max(1, math.Abs(y)) {
+			return false
+		}
+	}
+	return true
+}
+
+func percentList(m map[string]float64) string {
+	var parts []string
+	for _, k := range balanceKeys(m) {
+		parts = append(parts, k+"="+strconv.FormatFloat(m[k], 'g', 6, 64)+"%")
+	}
+	return strings.Join(parts, ",")
 }
 
 // alignColumns lists the run's components the monitor will see (those with

@@ -198,7 +198,6 @@ func TestAlignCommandMessages(t *testing.T) {
 		{[]string{src, "--expected", "task=1", "--z-threshold", "x"}, `--z-threshold "x": "x" is not a number > 0`},
 		{[]string{src, "--expected", "task=1", "--window", "0"}, "--window 0: must be > 0"},
 		{[]string{src, "--expected", "task=1", "--correction-rate-decay", "-1"}, "must be a number >= 0"},
-		{[]string{src, "--expected", "task=1", "--resume", "x.json"}, "drop one of them"},
 		{[]string{src, "--resume", src}, "not an alignment state file"},
 		{[]string{src, "--expected", "task=-1"}, "expected weight must be a finite number >= 0"},
 	}
@@ -217,5 +216,61 @@ func TestAlignCommandMessages(t *testing.T) {
 	}
 	if code != exitOK {
 		t.Errorf("--help exit %d", code)
+	}
+}
+
+// --resume refuses a state from another run (components it never saw,
+// another --expected) and corrupted state, instead of printing "OK".
+func TestAlignResumeRefusesForeignState(t *testing.T) {
+	dir := repoPath("testdata", "conformance", "alignment")
+	tmp := t.TempDir()
+	drift := filepath.Join(dir, "drift_10.csv") // task, safety
+	starve := filepath.Join(dir, "starve_11.csv")
+	state := filepath.Join(tmp, "state.json")
+	if _, e, code := alignCmd(drift, "--expected", "task=0.7,safety=0.3", "--state", state); code == exitUsage {
+		t.Fatal(e)
+	}
+	raw, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), `"snapshots"`) {
+		t.Errorf("the state holds the snapshot history")
+	}
+	corrupt := func(name, from, to string) string {
+		p := filepath.Join(tmp, name)
+		s := string(raw)
+		if !strings.Contains(s, from) {
+			t.Fatalf("state lacks %q", from)
+		}
+		os.WriteFile(p, []byte(strings.Replace(s, from, to, 1)), 0o644)
+		return p
+	}
+	var st struct {
+		Weights map[string]float64 `json:"weights"`
+	}
+	json.Unmarshal(raw, &st)
+	wSafety := `"safety": ` + strconv.FormatFloat(st.Weights["safety"], 'g', -1, 64)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"other components", []string{starve, "--resume", state}, "has components the state " + state + " never saw (death, food, proximity, survival; it tracks safety, task)"},
+		{"other --expected", []string{drift, "--resume", state, "--expected", "task=0.5,safety=0.5"}, "--expected task=0.5,safety=0.5: differs from the state's safety=30%,task=70%"},
+		{"negative weight", []string{drift, "--resume", corrupt("neg.json", wSafety, `"safety": -5`)}, "weight of safety is -5, outside [0.1, 5]"},
+		{"huge weight", []string{drift, "--resume", corrupt("huge.json", wSafety, `"safety": 1e308`)}, "weight of safety is 1e+308"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := alignCmd(tt.args...)
+			if code != exitUsage || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q, want 2 and %q; stdout %q", code, errOut, tt.want, out)
+			}
+		})
+	}
+	// The same --expected (any scale) is accepted.
+	if _, e, code := alignCmd(drift, "--resume", state, "--expected", "task=7,safety=3"); code == exitUsage {
+		t.Errorf("same --expected refused: %s", e)
 	}
 }

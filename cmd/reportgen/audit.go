@@ -45,6 +45,9 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	rep := a.rep
+	if c := refuseOverwrite(stderr, "audit", runArgs([]string{a.path}), []fileArg{{"--junit", junit}}); c >= 0 {
+		return c
+	}
 	if junit != "" {
 		if err := ingest.WriteFileAtomic(junit, func(w io.Writer) error {
 			return writeJUnit(w, a.path, rep)

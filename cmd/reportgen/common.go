@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,9 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 
 func (f *inputFlags) options() (ingest.Options, error) {
 	opt := ingest.Options{Format: f.format, Strict: f.strict}
+	if err := checkInts(intRange{"last", f.last, 0, math.MaxInt}); err != nil {
+		return opt, err
+	}
 	if f.mapping != "" {
 		m, err := parseKV(f.mapping)
 		if err != nil {
@@ -61,9 +65,6 @@ func (f *inputFlags) load(path string, stderr io.Writer) (*ingest.Run, error) {
 		return nil, err
 	}
 	reportSkipped(stderr, run)
-	if f.last < 0 {
-		return nil, fmt.Errorf("--last %d: must be >= 0", f.last)
-	}
 	return run.Last(f.last), nil
 }
 
@@ -191,7 +192,10 @@ func (a *auditFlags) config(fs *flag.FlagSet) (analysis.Config, error) {
 		return cfg, fmt.Errorf("--sensitivity %q: want low, medium or high", a.sensitivity)
 	}
 	if a.window < 0 {
-		return cfg, fmt.Errorf("--window %d: must be > 0", a.window)
+		return cfg, fmt.Errorf("--window %d: must be > 0 (or 0 for the default)", a.window)
+	}
+	if err := checkInts(intRange{"window", a.window, 0, maxWindow}); err != nil {
+		return cfg, err
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "max-reward" {

@@ -71,6 +71,9 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "export", "%v", err)
 	}
+	if c := refuseOverwrite(stderr, "export", runArgs(pos), []fileArg{{"-o", out}}); c >= 0 {
+		return c
+	}
 	run, err := in.load(pos[0], stderr)
 	if err != nil {
 		return inputError(stderr, err)

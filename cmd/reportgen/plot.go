@@ -53,6 +53,9 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 	if _, err := plots.ImageFormat(out); err != nil {
 		return usageError(stderr, "plot", "%v", err)
 	}
+	if c := refuseOverwrite(stderr, "plot", runArgs(pos), []fileArg{{"-o", out}}); c >= 0 {
+		return c
+	}
 	known := false
 	for _, k := range plots.Kinds {
 		known = known || k == kind

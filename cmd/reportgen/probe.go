@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -136,11 +138,11 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if format != "text" && format != "json" {
 		return usageError(stderr, "probe", "--format %q: want text or json", format)
 	}
-	if timeout <= 0 {
-		return usageError(stderr, "probe", "--timeout %s: must be > 0", timeout)
+	if err := checkDuration("timeout", timeout, time.Millisecond, maxTimeout); err != nil {
+		return usageError(stderr, "probe", "%v", err)
 	}
-	if concurrency < 0 {
-		return usageError(stderr, "probe", "--concurrency %d: must be >= 0", concurrency)
+	if err := checkInts(intRange{"concurrency", concurrency, 0, maxConcurrency}, intRange{"max-failures", maxFailuresShown, 0, math.MaxInt32}); err != nil {
+		return usageError(stderr, "probe", "%v", err)
 	}
 	if minShare <= 0 || minShare > 1 {
 		return usageError(stderr, "probe", "--min-share %g: want a share in (0, 1]", minShare)
@@ -224,6 +226,16 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		fn, target = cmd, strings.Join(argv, " ")
 	}
 
+	inputs := []fileArg{{"-p", cases}}
+	if cmd != nil {
+		inputs = append(inputs, existingFiles("--cmd", cmd.Argv)...)
+	}
+	if i := strings.LastIndex(pyTarget, ":"); i > 0 && strings.HasSuffix(pyTarget[:i], ".py") {
+		inputs = append(inputs, fileArg{"--py", pyTarget[:i]})
+	}
+	if c := refuseOverwrite(stderr, "probe", inputs, []fileArg{{"-o", out}}); c >= 0 {
+		return c
+	}
 	cs, err := probe.ReadCasesFile(cases)
 	if err != nil {
 		return inputError(stderr, err)
@@ -232,8 +244,13 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "reportgen probe: %s has no cases\n", cases)
 		return exitUsage
 	}
+	if cmd != nil && cmd.Processes > len(cs) {
+		cmd.Processes = len(cs) // no more copies than cases
+	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGINT and SIGTERM end the probe; the deferred Close then stops the
+	// reward command's whole process group.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bar := newProbeBar(stderr)
 	popt := probe.Options{ResponseField: respField, Progress: bar.update("scoring")}

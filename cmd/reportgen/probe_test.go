@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/goodhart-rl/goodhart/ingest"
 )
@@ -285,4 +290,54 @@ func TestProbePython(t *testing.T) {
 			}
 		})
 	}
+}
+
+// SIGTERM to probe ends it like SIGINT and stops the reward command with
+// its children (the command here sends the signal itself, then hangs).
+func TestProbeSIGTERMStopsCommandGroup(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("skipping: no /bin/sh")
+	}
+	// Safety net: without the fix SIGTERM would end the test binary.
+	safety := make(chan os.Signal, 1)
+	signal.Notify(safety, syscall.SIGTERM)
+	defer signal.Stop(safety)
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "child.pid")
+	t.Setenv("FORK_PIDFILE", pidfile)
+	t.Setenv("FORK_TERM_AT", "3")
+	cases := filepath.Join(dir, "cases.jsonl")
+	os.WriteFile(cases, []byte(strings.Repeat("{\"response\": \"x\"}\n", 20)), 0o644)
+	start := time.Now()
+	_, errOut, code := probeRun("--cmd", "/bin/sh", "--cmd", probeData("forking_reward.sh"), "-p", cases, "--timeout", "60s")
+	if el := time.Since(start); el > 15*time.Second {
+		t.Errorf("probe took %s after SIGTERM", el)
+	}
+	if code != exitUsage || !strings.Contains(errOut, "interrupted") {
+		t.Errorf("exit %d, stderr %q; want 2 and 'interrupted'", code, errOut)
+	}
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	deadline := time.Now().Add(5 * time.Second)
+	for !pidGone(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the reward command's child %d outlived probe", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// pidGone reports whether pid no longer runs (absent or a zombie).
+func pidGone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X')
 }

@@ -98,6 +98,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "report", "%v", err)
 	}
+	if c := refuseOverwrite(stderr, "report", runArgs(pos), []fileArg{{"-o", out}}); c >= 0 {
+		return c
+	}
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, "report", "%v", err)
 	}
@@ -105,8 +108,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "report", "%v", err)
 	}
-	if rf.balanceWindow < 0 {
-		return usageError(stderr, "report", "--balance-window %d: must be >= 0", rf.balanceWindow)
+	if err := checkInts(intRange{"balance-window", rf.balanceWindow, 0, maxWindow}); err != nil {
+		return usageError(stderr, "report", "%v", err)
 	}
 	bar := newProgress(stderr, "report", 2*len(pos)+1)
 	var runs []*plots.RunReport
@@ -164,7 +167,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if pngDir != "" {
-		if err := writePNGs(pngDir, runs); err != nil {
+		if err := writePNGs(pngDir, runs, append(runArgs(pos), fileArg{"-o", out})); err != nil {
 			fmt.Fprintf(stderr, "reportgen report: %v\n", err)
 			return exitUsage
 		}
@@ -195,26 +198,61 @@ func runName(p string, all []string) string {
 	return base
 }
 
-// writePNGs writes <run>-<kind>.png for every figure of every run.
-func writePNGs(dir string, runs []*plots.RunReport) error {
+// writePNGs writes <stem>-<kind>.png for every figure of every run (see
+// pngStems), refusing to overwrite any of the files in keep.
+func writePNGs(dir string, runs []*plots.RunReport, keep []fileArg) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--png: %w", err)
 	}
-	for _, rr := range runs {
-		stem := strings.TrimSuffix(filepath.Base(rr.Name), filepath.Ext(rr.Name))
+	names := make([]string, len(runs))
+	for i, rr := range runs {
+		names[i] = rr.Name
+	}
+	for i, stem := range pngStems(names) {
+		for _, f := range runs[i].Figures {
+			path := filepath.Join(dir, stem+"-"+f.Kind+".png")
+			if err := checkOutputs(keep, []fileArg{{"--png", path}}); err != nil {
+				return err
+			}
+			if err := f.Save(path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pngStems returns one file-name stem per run name, all distinct: the name
+// without its extension (and .gz), path separators, spaces and colons
+// replaced by '_', leading dots and underscores dropped; a stem already
+// taken gets -2, -3, ... So "a/x.jsonl" and "b/x.jsonl" give "a_x" and
+// "b_x", and the same file given twice gives "x" and "x-2".
+func pngStems(names []string) []string {
+	out := make([]string, len(names))
+	taken := map[string]bool{}
+	for i, name := range names {
+		stem := strings.TrimSuffix(name, ".gz")
+		if ext := filepath.Ext(stem); ext != "" && ext != stem {
+			stem = strings.TrimSuffix(stem, ext)
+		}
 		stem = strings.Map(func(r rune) rune {
 			if r == '/' || r == '\\' || r == ' ' || r == ':' {
 				return '_'
 			}
 			return r
 		}, stem)
-		for _, f := range rr.Figures {
-			if err := f.Save(filepath.Join(dir, stem+"-"+f.Kind+".png")); err != nil {
-				return err
-			}
+		stem = strings.TrimLeft(stem, "._")
+		if stem == "" {
+			stem = "run"
 		}
+		s := stem
+		for k := 2; taken[s]; k++ {
+			s = fmt.Sprintf("%s-%d", stem, k)
+		}
+		taken[s] = true
+		out[i] = s
 	}
-	return nil
+	return out
 }
 
 // runsNoun is "run" or "runs".

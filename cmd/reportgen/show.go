@@ -77,11 +77,11 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "show", "want exactly one RUN file, got %d", len(pos))
 	}
 	o.path = pos[0]
-	if o.interval <= 0 {
-		return usageError(stderr, "show", "--interval %v: must be > 0", o.interval)
+	if err := checkDuration("interval", o.interval, minInterval, maxInterval); err != nil {
+		return usageError(stderr, "show", "%v", err)
 	}
-	if o.in.last < 0 {
-		return usageError(stderr, "show", "--last %d: must be >= 0", o.in.last)
+	if err := checkInts(intRange{"last", o.in.last, 0, math.MaxInt}, intRange{"window", o.audit.window, 0, maxShowWindow}); err != nil {
+		return usageError(stderr, "show", "%v", err)
 	}
 	if o.cfg, err = o.audit.config(fs); err != nil {
 		return usageError(stderr, "show", "%v", err)
@@ -102,6 +102,9 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	}
 	if o.export == "" {
 		o.export = defaultExportName(o.path)
+	}
+	if c := refuseOverwrite(stderr, "show", runArgs(pos), []fileArg{{"--export", o.export}}); c >= 0 {
+		return c
 	}
 	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return runShowTUI(&o, stderr)
@@ -1066,6 +1069,9 @@ func exportRun(o *showOptions) string {
 	w, err := ingest.LookupWriter("csv", o.export)
 	if err != nil {
 		return "export failed: " + err.Error()
+	}
+	if err := checkOutputs([]fileArg{{"RUN", o.path}}, []fileArg{{"--export", o.export}}); err != nil {
+		return "export refused: " + err.Error()
 	}
 	if err := ingest.WriteFileAtomic(o.export, func(out io.Writer) error { return w.Write(out, run) }); err != nil {
 		return "export failed: " + err.Error()
