@@ -1,6 +1,8 @@
 // Package plots draws goodhart's findings: figures of a run and its audit
 // (gonum/plot), self-contained HTML reports, SVG/PNG files for CI artifacts
-// and display helpers for GoNB notebooks.
+// and HTML fragments for notebooks (package plots/gonbdisplay shows them
+// in a GoNB cell; it is apart so that the reportgen command does not link
+// GoNB).
 //
 // Data flow: a Run (package ingest) and the analysis results computed from
 // it (an analysis.Report, a balance result, alignment snapshots) go into a
@@ -21,6 +23,5 @@
 // under the common forms of colour blindness; statuses always use the same
 // colours (ok green, warning orange, alert/critical vermillion).
 //
-// Nothing in this package prints, except the GoNB display helpers (Show*),
-// whose job is to send output to a notebook cell.
+// Nothing in this package prints.
 package plots

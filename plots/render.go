@@ -87,6 +87,11 @@ func (f *Figure) Draw(c draw.Canvas) {
 // embedded, so it looks the same on machines without Liberation fonts.
 func (f *Figure) SVG() ([]byte, error) { return f.svg(true) }
 
+// SVGNoFonts returns the figure as SVG without embedded fonts: the page's
+// own sans-serif font is used, so it is small (a few tens of kB instead of
+// about 1 MB) but looks slightly different on each machine. For notebooks.
+func (f *Figure) SVGNoFonts() ([]byte, error) { return f.svg(false) }
+
 func (f *Figure) svg(embed bool) (out []byte, err error) {
 	defer recoverDraw(f, &err)
 	w, h := f.Size()
@@ -106,6 +111,10 @@ func (f *Figure) PNG() ([]byte, error) { return f.png(PNGDPI, png.BestSpeed) }
 // 768 px wide, sharp at 100% zoom and small enough (~50 kB) to commit
 // notebooks with their outputs.
 const NotebookDPI = 96
+
+// NotebookPNG returns the figure as a PNG at NotebookDPI with the best
+// compression: small enough to commit notebooks with their outputs.
+func (f *Figure) NotebookPNG() ([]byte, error) { return f.png(NotebookDPI, png.BestCompression) }
 
 func (f *Figure) png(dpi int, level png.CompressionLevel) (out []byte, err error) {
 	defer recoverDraw(f, &err)
