@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/goodhart-rl/goodhart/analysis"
@@ -99,6 +100,9 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "reportgen plot: %s: %v\n", pos[0], err)
 		return exitUsage
 	}
+	// A standalone image carries the run's name: it travels without the
+	// report around it.
+	fig.Title += " — " + filepath.Base(pos[0])
 	if err := fig.Save(out); err != nil {
 		fmt.Fprintf(stderr, "reportgen plot: %v\n", err)
 		return exitUsage
