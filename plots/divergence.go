@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -249,18 +251,27 @@ func trainEnds(cx []float64, at func(float64) (float64, int), w int) (a, b float
 	return a, b, finite(a) && finite(b)
 }
 
-// fromTo formats a change "0.74 → 0.98".
+// fromTo formats a change with its difference, "0.74 → 0.98 (+0.24)":
+// 2 decimals when both values are below 10 in magnitude, 1 below 1000,
+// else none (large values in humanNum's k/M form).
 func fromTo(a, b float64) string {
-	return fmtNum(round3(a)) + " → " + fmtNum(round3(b))
-}
-
-// round3 rounds to 3 significant digits for legends.
-func round3(v float64) float64 {
-	if v == 0 || !finite(v) {
-		return v
+	m := math.Max(math.Abs(a), math.Abs(b))
+	var f func(float64) string
+	switch {
+	case m < 10:
+		f = func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	case m < 1000:
+		f = func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+	case m < 1e4:
+		f = func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
+	default:
+		f = humanNum
 	}
-	e := math.Pow(10, 2-math.Floor(math.Log10(math.Abs(v))))
-	return math.Round(v*e) / e
+	d := f(b - a)
+	if !strings.HasPrefix(d, "-") {
+		d = "+" + d
+	}
+	return f(a) + " → " + f(b) + " (" + strings.Replace(d, "-", "−", 1) + ")"
 }
 
 func mapSlice(v []float64, f func(float64) float64) []float64 {

@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -113,4 +114,67 @@ func upperFirst(s string) string {
 		r[0] -= 'a' - 'A'
 	}
 	return string(r)
+}
+
+// TrimCommon removes the prefix and suffix that all names share, cut at a
+// separator ('_', '/', '.', '-' or ' '), so that labels keep only their
+// distinctive part: [diversity_reward_fn format_reward_fn] -> [diversity
+// format] with suffix "_reward_fn". Fewer than two names, or a trim that
+// would leave a name empty, returns the names unchanged with empty affixes.
+func TrimCommon(names []string) (short []string, prefix, suffix string) {
+	if len(names) < 2 {
+		return names, "", ""
+	}
+	isSep := func(b byte) bool { return b == '_' || b == '/' || b == '.' || b == '-' || b == ' ' }
+	p := names[0]
+	for _, n := range names[1:] {
+		for !strings.HasPrefix(n, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	for len(p) > 0 && !isSep(p[len(p)-1]) { // cut back to a separator
+		p = p[:len(p)-1]
+	}
+	s := names[0]
+	for _, n := range names[1:] {
+		for !strings.HasSuffix(n, s) {
+			s = s[1:]
+		}
+	}
+	for len(s) > 0 && !isSep(s[0]) {
+		s = s[1:]
+	}
+	short = make([]string, len(names))
+	for i, n := range names {
+		if len(n) <= len(p)+len(s) {
+			return names, "", ""
+		}
+		short[i] = n[len(p) : len(n)-len(s)]
+	}
+	return short, p, s
+}
+
+// trimNote says what TrimCommon removed, for a figure's notes ("" when
+// nothing was).
+func trimNote(what, prefix, suffix string) string {
+	switch {
+	case prefix != "" && suffix != "":
+		return fmt.Sprintf("%s are shown without their common prefix %q and suffix %q.", what, prefix, suffix)
+	case prefix != "":
+		return fmt.Sprintf("%s are shown without their common prefix %q.", what, prefix)
+	case suffix != "":
+		return fmt.Sprintf("%s are shown without their common suffix %q.", what, suffix)
+	}
+	return ""
+}
+
+// affixWords says briefly what TrimCommon removed: `names without "_fn"`.
+func affixWords(prefix, suffix string) string {
+	switch {
+	case prefix != "" && suffix != "":
+		return fmt.Sprintf("names without %q…%q", prefix, suffix)
+	case prefix != "":
+		return fmt.Sprintf("names without %q", prefix)
+	}
+	return fmt.Sprintf("names without %q", suffix)
 }
