@@ -109,7 +109,11 @@ func Divergence(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, er
 		if len(spans) > 0 {
 			sp := &Spans{Ranges: spans, Color: Fade(Vermillion, 0.13)}
 			pa.Plot.Add(sp)
-			pa.legendOnly("flagged by divergence", sp)
+			name := "flagged by divergence"
+			if len(spans) == 1 {
+				name += fmt.Sprintf(" (%s–%s)", humanNum(spans[0][0]), humanNum(spans[0][1]))
+			}
+			pa.legendOnly(name, sp)
 		}
 	}
 	mean, _ := Rolling(y, w)
