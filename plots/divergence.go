@@ -58,7 +58,8 @@ func span(v []float64) (lo, hi float64) {
 //
 // The train reward is drawn as a thin line of every logged value (per-bucket
 // min–max for long runs) with its rolling mean over the audit window W on
-// top. Held-out metrics eval.<m> (at most 4) are drawn as points joined by
+// top. Held-out metrics eval.<m> that measure quality (not length, tokens,
+// runtime, per_second or time; at most 4) are drawn as points joined by
 // a line at the steps where they were logged. A metric on the same scale as
 // the train reward (SameScale: both in [0, 1], or overlapping ranges) shares
 // the first panel with it, and the gap between the rolling mean (read at
@@ -79,13 +80,16 @@ func Divergence(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, er
 	y, ok := run.Column(ingest.ColReward)
 	var evals []string
 	for _, e := range run.EvalMetrics() {
+		if !qualityMetric(e) {
+			continue
+		}
 		col, _ := run.Column(ingest.EvalPrefix + e)
 		if lo, hi := span(col); lo <= hi {
 			evals = append(evals, e)
 		}
 	}
 	if !ok || len(evals) == 0 {
-		return nil, fmt.Errorf("divergence: %w: the run has no reward or no eval.* held-out metric", ErrNotApplicable)
+		return nil, fmt.Errorf("divergence: %w: the run has no reward or no eval.* held-out quality metric", ErrNotApplicable)
 	}
 	kind := kindOf(run, rep)
 	x, xlabel := xAxisKind(run, kind)
@@ -232,6 +236,19 @@ func Divergence(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, er
 	alignX(f.Panels, xlo, xhi)
 	f.Notes = append(f.Notes, named...)
 	return f, nil
+}
+
+// qualityMetric reports whether a held-out metric measures quality rather
+// than size or speed: names containing length, tokens, runtime, per_second
+// or time are left out (the divergence detector's rule).
+func qualityMetric(name string) bool {
+	l := strings.ToLower(name)
+	for _, s := range []string{"length", "tokens", "runtime", "per_second", "time"} {
+		if strings.Contains(l, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // trainEnds is the train rolling mean at the first eval step whose row has

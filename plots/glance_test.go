@@ -289,7 +289,7 @@ func TestMaxLength(t *testing.T) {
 	run := ingest.NewRun(3)
 	run.SetColumn(ingest.ColLength, []float64{300, 510.6, 400})
 	run.SetColumn(ingest.ColClipRatio, []float64{0.1, 1, 0.3})
-	if ml, src, ok := MaxLength(run); !ok || ml != 511 || !strings.Contains(src, "clip_ratio ≥ 0.99") {
+	if ml, src, ok := MaxLength(run); !ok || ml != 511 || !strings.Contains(src, "clip ratio ≥ 0.99") {
 		t.Errorf("pinned lengths: %v %q %v", ml, src, ok)
 	}
 	run.SetColumn(ingest.ExtraPrefix+"completions/max_length", []float64{512, 512, 300})
@@ -309,7 +309,7 @@ func TestMaxLength(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := f.Structure(); !strings.Contains(s, "series: max length 512 (largest completions/max_length where clip_ratio > 0)") {
+	if s := f.Structure(); !strings.Contains(s, "series: max length 512 (from completions/max_length)") {
 		t.Errorf("Chaos-Economy length figure has no max-length line:\n%s", s)
 	}
 }

@@ -28,9 +28,10 @@ func lengthZ(s analysis.Sensitivity) float64 {
 // "response length (tokens)" otherwise. A length is never negative, so the
 // axis starts at 0 or above and a lower drift limit below 0 is not drawn
 // (the legend says so). The run's maximum length is drawn when MaxLength
-// finds it. When the run has clip_ratio, a second panel shows the share of
-// completions cut at the maximum length (0–100%), with the truncation
-// detector's alerts. ErrNotApplicable when neither column exists.
+// finds it (named in the legend but not drawn when it is more than 1.5x
+// the longest length, so the data is not squashed). When the run has
+// clip_ratio, a second panel shows the share of completions cut at the
+// maximum length (0–100%), with the truncation detector's alerts. ErrNotApplicable when neither column exists.
 func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error) {
 	ln, hasLen := run.Column(ingest.ColLength)
 	clip, hasClip := run.Column(ingest.ColClipRatio)
@@ -70,7 +71,14 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 		if ml, src, ok := MaxLength(run); ok {
 			l := NewHLine(ml, Vermillion)
 			l.Dashes = nil
-			pa.add(fmt.Sprintf("max length %s (%s)", humanNum(ml), src), l)
+			// A limit far above every length would squash the data into
+			// the bottom of the panel: then it is named, not drawn.
+			if _, hi, ok := finiteRange(ln); ok && ml > 1.5*hi {
+				l.OffRange = true
+				pa.add(fmt.Sprintf("max length %s, above the plot (%s)", humanNum(ml), src), l)
+			} else {
+				pa.add(fmt.Sprintf("max length %s (%s)", humanNum(ml), src), l)
+			}
 		}
 		addAlertRug(pa, rep, "length", x)
 		pa.Plot.Y.Min = math.Max(0, pa.Plot.Y.Min)
@@ -155,7 +163,7 @@ func MaxLength(run *ingest.Run) (length float64, source string, ok bool) {
 			}
 		}
 		if finite(best) {
-			return best, "largest " + name + " where clip_ratio > 0", true
+			return best, "from " + name, true
 		}
 	}
 	ln, hasLen := run.Column(ingest.ColLength)
@@ -169,7 +177,7 @@ func MaxLength(run *ingest.Run) (length float64, source string, ok bool) {
 		}
 	}
 	if finite(best) {
-		return math.Round(best), "mean length where clip_ratio ≥ 0.99", true
+		return math.Round(best), "mean length at clip ratio ≥ 0.99", true
 	}
 	return 0, "", false
 }

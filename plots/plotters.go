@@ -197,10 +197,12 @@ func (s *Spans) Thumbnail(c *draw.Canvas) {
 }
 
 // HLine draws a horizontal reference line at Y across the data area. Its
-// DataRange includes Y so the line is always in view.
+// DataRange includes Y so the line is always in view, unless OffRange is
+// set: then it leaves the axes alone and is drawn only when Y is in view.
 type HLine struct {
 	Y float64
 	draw.LineStyle
+	OffRange bool
 }
 
 // NewHLine returns a dashed grey reference line at y.
@@ -221,6 +223,9 @@ func (h *HLine) Plot(c draw.Canvas, p *plot.Plot) {
 
 // DataRange implements plot.DataRanger: only the y value counts.
 func (h *HLine) DataRange() (xmin, xmax, ymin, ymax float64) {
+	if h.OffRange {
+		return math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	}
 	return math.Inf(1), math.Inf(-1), h.Y, h.Y
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
 
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -88,7 +90,7 @@ func addAlertRug(pa *Panel, rep *analysis.Report, det string, x []float64) {
 		}
 		r := rugs[a.Detector]
 		if r == nil {
-			r = &Rug{Row: len(order)}
+			r = &Rug{Row: len(order), Label: a.Detector}
 			rugs[a.Detector] = r
 			order = append(order, a.Detector)
 		}
@@ -149,13 +151,15 @@ func commas(n int) string {
 }
 
 // Rug draws thin vertical ticks at X in row Row of the strip below the data
-// area (row 0 nearest the data), each in its own colour. It has no data
-// range: it never changes the axes.
+// area (row 0 nearest the data), each in its own colour, with Label in
+// small type at the row's left end. It has no data range: it never changes
+// the axes.
 type Rug struct {
 	X      []float64
 	Colors []color.Color
 	Color  color.Color // thumbnail and default colour
 	Row    int
+	Label  string
 
 	warnings, alerts int
 }
@@ -178,6 +182,15 @@ func (r *Rug) Plot(c draw.Canvas, p *plot.Plot) {
 			col = r.Colors[i]
 		}
 		c.StrokeLine2(draw.LineStyle{Color: col, Width: vg.Points(1)}, px, bot, px, top)
+	}
+	if r.Label != "" { // over the ticks, on a translucent box
+		sty := text.Style{Font: font.From(sansFont, 6.5), Color: Black, XAlign: draw.XLeft, YAlign: draw.YCenter,
+			Handler: text.Plain{Fonts: font.DefaultCache}}
+		pt := vg.Point{X: c.Min.X + vg.Points(2), Y: (top + bot) / 2}
+		w, h := sty.Width(r.Label), sty.Height(r.Label)
+		c.FillPolygon(Fade(White, 0.75), []vg.Point{{X: pt.X - 1, Y: pt.Y - h/2}, {X: pt.X + w + 1, Y: pt.Y - h/2},
+			{X: pt.X + w + 1, Y: pt.Y + h/2}, {X: pt.X - 1, Y: pt.Y + h/2}})
+		c.FillText(sty, pt, r.Label)
 	}
 }
 

@@ -102,7 +102,7 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 	}
 	// A standalone image carries the run's name: it travels without the
 	// report around it.
-	fig.Title += " — " + filepath.Base(pos[0])
+	fig.Title += " — " + plots.ShortName(filepath.Base(pos[0]))
 	if err := fig.Save(out); err != nil {
 		fmt.Fprintf(stderr, "reportgen plot: %v\n", err)
 		return exitUsage
