@@ -100,15 +100,8 @@ func Divergence(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, er
 		evals = evals[:maxEvalPanels]
 	}
 	xlo, xhi := span(x)
-	var spans [][2]float64
-	for _, s := range detectorRanges(rep, analysis.DetDivergence) {
-		if xhi > xlo && (s[1]-s[0]) >= wholeSpanFraction*(xhi-xlo) {
-			f.Notes = append(f.Notes, fmt.Sprintf("The divergence finding spans %s %s–%s, nearly the whole plot, so it is not shaded.",
-				xlabel, humanNum(s[0]), humanNum(s[1])))
-			continue
-		}
-		spans = append(spans, s)
-	}
+	spans, notes := localSpans(detectorRanges(rep, analysis.DetDivergence), xlo, xhi, "divergence", xlabel)
+	f.Notes = append(f.Notes, notes...)
 	shade := func(pa *Panel) {
 		if len(spans) > 0 {
 			sp := &Spans{Ranges: spans, Color: Fade(Vermillion, 0.13)}
@@ -306,6 +299,23 @@ func mapSlice(v []float64, f func(float64) float64) []float64 {
 func mustColumn(run *ingest.Run, name string) []float64 {
 	c, _ := run.Column(name)
 	return c
+}
+
+// localSpans splits flagged ranges into those worth shading and notes for
+// the rest: a range covering 90% or more of the plotted x range [lo, hi]
+// would shade the whole panel and say nothing, so it is named in a note
+// ("The divergence finding spans trainer step 10–1120, nearly the whole
+// plot, so it is not shaded.") instead.
+func localSpans(spans [][2]float64, lo, hi float64, what, xlabel string) (keep [][2]float64, notes []string) {
+	for _, s := range spans {
+		if hi > lo && (s[1]-s[0]) >= wholeSpanFraction*(hi-lo) {
+			notes = append(notes, fmt.Sprintf("The %s finding spans %s %s–%s, nearly the whole plot, so it is not shaded.",
+				what, xlabel, humanNum(s[0]), humanNum(s[1])))
+			continue
+		}
+		keep = append(keep, s)
+	}
+	return keep, notes
 }
 
 // alignX gives every panel the x range [lo, hi] so that stacked panels
