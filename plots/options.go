@@ -55,8 +55,9 @@ func xAxis(run *ingest.Run) ([]float64, string) {
 
 // xAxisKind returns the x values of a run's records and the axis label in
 // the words of its kind: the logged step ("trainer step" for policy and
-// preference runs, "step (as logged)" otherwise) when the run has a step
-// column, else the record number ("episode (from 0)" for episode logs).
+// preference runs, "probe case" for a probe's run of scored cases, "step
+// (as logged)" otherwise) when the run has a step column, else the record
+// number ("episode (from 0)" for episode logs).
 func xAxisKind(run *ingest.Run, kind analysis.Kind) ([]float64, string) {
 	_, lbl := xAxisLazyKind(run, kind)
 	return run.Steps(), lbl
@@ -69,6 +70,9 @@ func xAxisLazy(run *ingest.Run) ([]float64, string) {
 }
 
 func xAxisLazyKind(run *ingest.Run, kind analysis.Kind) ([]float64, string) {
+	if c, ok := run.Column(ingest.ColStep); ok && run.Format == "probe" {
+		return c, "probe case"
+	}
 	if c, ok := run.Column(ingest.ColStep); ok {
 		if kind == analysis.KindPolicy || kind == analysis.KindPreference {
 			return c, "trainer step"
