@@ -59,23 +59,27 @@ func span(v []float64) (lo, hi float64) {
 // The train reward is drawn as a thin line of every logged value (per-bucket
 // min–max for long runs) with its rolling mean over the audit window W on
 // top. Held-out metrics eval.<m> that measure quality (not length, tokens,
-// runtime, per_second or time; at most 4) are drawn as points joined by
-// a line at the steps where they were logged. A metric on the same scale as
-// the train reward (SameScale: both in [0, 1], or overlapping ranges) shares
-// the first panel with it, and the gap between the rolling mean (read at
-// each eval step) and the first such metric is shaded. A metric on another
-// scale gets a panel of its own where the train rolling mean is rescaled
+// runtime, per_second or time; at most 4) are drawn as points joined by a
+// line at the steps where they were logged.
+//
+// A higher-is-better metric on the same scale as the train reward
+// (SameScale: both in [0, 1], or overlapping ranges) shares the first panel
+// with it, and the gap between the rolling mean (read at each eval step) and
+// the first such metric is shaded. A metric on another scale, or one where
+// lower is better (loss, perplexity, ppl, error: its gap to a reward means
+// nothing), gets a panel of its own where the train rolling mean is rescaled
 // linearly onto the metric's range: the left axis is in the metric's units,
 // blue labels inside the right edge give the train reward's real values.
+//
 // Legend entries give each series' value at the first and last eval step
-// ("0.74 → 0.98"; for the train reward the rolling mean at the first eval
-// step with a full window, or the first eval step when none has one). All
-// panels share one x range. Only the step ranges that the divergence
+// ("0.74 → 0.98 (+0.24)"; for the train reward the rolling mean at the first
+// eval step with a full window, or the first eval step when none has one).
+// All panels share one x range. Only the step ranges that the divergence
 // detector's findings name (Evidence.FromStep..ToStep) are shaded; a range
 // covering 90% or more of the plotted steps is named in a note instead.
 // Long metric names are shortened (ShortName) on axes and legends, with the
 // full names in the notes. ErrNotApplicable when the run has no reward or
-// no eval.* metric with a value.
+// no held-out quality metric with a value.
 func Divergence(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error) {
 	y, ok := run.Column(ingest.ColReward)
 	var evals []string
@@ -157,7 +161,7 @@ func Divergence(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, er
 	var same, other []string
 	for _, e := range evals {
 		col, _ := run.Column(ingest.EvalPrefix + e)
-		if SameScale(y, col) {
+		if !lowerBetter(e) && SameScale(y, col) {
 			same = append(same, e)
 		} else {
 			other = append(other, e)
@@ -210,7 +214,11 @@ func Divergence(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, er
 			tlo, thi = tlo-0.5, thi+0.5
 		}
 		scale := func(v float64) float64 { return elo + (v-tlo)/(thi-tlo)*(ehi-elo) }
-		pa := newPanel("Held-out "+ShortName(e)+" vs train "+rewardWord+" (each on its own scale)",
+		better := ""
+		if lowerBetter(e) {
+			better = ", lower is better"
+		}
+		pa := newPanel("Held-out "+ShortName(e)+better+" vs train "+rewardWord+" (each on its own scale)",
 			xlabel, ShortName(e)+" (left axis)")
 		shade(pa)
 		// Only the rolling mean is rescaled: the raw values' spread would
@@ -242,6 +250,18 @@ func qualityMetric(name string) bool {
 		}
 	}
 	return true
+}
+
+// lowerBetter reports whether lower values of a held-out metric are
+// better: names containing loss, perplexity, ppl or error.
+func lowerBetter(name string) bool {
+	l := strings.ToLower(name)
+	for _, s := range []string{"loss", "perplexity", "ppl", "error"} {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // trainEnds is the train rolling mean at the first eval step whose row has
