@@ -190,7 +190,8 @@ func runName(p string, all []string) string {
 	return base
 }
 
-// writePNGs writes <run>-<kind>.png for every figure of every run.
+// writePNGs writes <run>-<kind>.png for every figure of every run, with the
+// run's name in each figure's title.
 func writePNGs(dir string, runs []*plots.RunReport) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--png: %w", err)
@@ -204,7 +205,13 @@ func writePNGs(dir string, runs []*plots.RunReport) error {
 			return r
 		}, stem)
 		for _, f := range rr.Figures {
-			if err := f.Save(filepath.Join(dir, stem+"-"+f.Kind+".png")); err != nil {
+			// A standalone PNG travels without the report: it carries the
+			// run's name in its title.
+			title := f.Title
+			f.Title += " — " + plots.ShortName(rr.Name)
+			err := f.Save(filepath.Join(dir, stem+"-"+f.Kind+".png"))
+			f.Title = title
+			if err != nil {
 				return err
 			}
 		}
