@@ -24,8 +24,8 @@ kinds=$(sed -n 's/.*--kind \([a-z|]*\).*/\1/p' <<<"$("$bin" plot --help 2>&1)" |
 # name | path | --expected weights ("" = none) | report? (1/0) | extra flags
 runs=(
   "verl-qwen2-math|testdata/realdata/verl_qwen2-7b_math.log.gz||1"
-  "rewardspy-hacked|testdata/runs/hacked.jsonl|correctness=0.7,format=0.3|0"
-  "trl-grpo-collapse|testdata/trainers/trl_grpo_collapse.json|accuracy=0.8,format_bonus=0.2|0"
+  "rewardspy-hacked|testdata/runs/hacked.jsonl|correctness=0.7,format=0.3|1"
+  "trl-grpo-collapse|testdata/trainers/trl_grpo_collapse.json|accuracy=0.8,format_bonus=0.2|1"
   "sb3-monitor|testdata/trainers/monitor.csv||0"
   "rewardguard-snake|testdata/rewardguard/snake.log|food=60,survival=40|0"
 )
