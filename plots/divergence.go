@@ -216,9 +216,9 @@ func Divergence(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, er
 		scale := func(v float64) float64 { return elo + (v-tlo)/(thi-tlo)*(ehi-elo) }
 		better := ""
 		if lowerBetter(e) {
-			better = ", lower is better"
+			better = " (lower is better)"
 		}
-		pa := newPanel("Held-out "+ShortName(e)+better+" vs train "+rewardWord+" (each on its own scale)",
+		pa := newPanel("Held-out "+ShortName(e)+better+" vs train "+rewardWord+", each on its own scale",
 			xlabel, ShortName(e)+" (left axis)")
 		shade(pa)
 		// Only the rolling mean is rescaled: the raw values' spread would
