@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goodhart-rl/goodhart/analysis"
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -410,5 +411,28 @@ func TestReportHeadline(t *testing.T) {
 		if !strings.Contains(h, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+}
+
+// A million alerts draw quickly: rug ticks on the same spot are skipped.
+func TestRugManyAlertsFast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	run := synthRun(4000, false)
+	rep := manyAlerts(1_000_000)
+	start := time.Now()
+	f, err := Timeline(run, rep, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.PNG(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("a million alerts took %v to draw", d)
+	}
+	if s := f.Structure(); !strings.Contains(s, "slope: 1,000,000 warnings") {
+		t.Errorf("count missing:\n%s", s)
 	}
 }
