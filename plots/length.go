@@ -26,8 +26,9 @@ func lengthZ(s analysis.Sensitivity) float64 {
 // detector's rule), with the length detector's alerts as a rug. Words and
 // units follow the kind of run: "episode length (steps)" for classic RL,
 // "response length (tokens)" otherwise. A length is never negative, so the
-// axis starts at 0 or above and a lower drift limit below 0 is not drawn
-// (the legend says so). The run's maximum length is drawn when MaxLength
+// axis starts at 0 or above (at 0 when the lowest value is below a quarter
+// of the top) and a lower drift limit below 0 is not drawn (the legend says
+// so). The run's maximum length is drawn when MaxLength
 // finds it (named in the legend but not drawn when it is more than 1.5x
 // the longest length, so the data is not squashed). When the run has
 // clip_ratio, a second panel shows the share of completions cut at the
@@ -81,7 +82,12 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 			}
 		}
 		addAlertRug(pa, rep, "length", x)
+		// A length is never negative; when the data reaches down near 0
+		// (below a quarter of the top), the axis starts at 0.
 		pa.Plot.Y.Min = math.Max(0, pa.Plot.Y.Min)
+		if pa.Plot.Y.Min < 0.25*pa.Plot.Y.Max {
+			pa.Plot.Y.Min = 0
+		}
 	}
 	if hasClip {
 		pc := newPanel("", xlabel, "cut at max length (%)")
