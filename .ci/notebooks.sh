@@ -106,5 +106,38 @@ PY
   fi
   echo "  ok ($(( $(date +%s) - t0 ))s)"
 done
-rm -rf "$out"
+# README and notebook 01 tell users how to use goodhart from a notebook
+# outside this repository: run that recipe from a directory outside it.
+echo "+ a notebook outside the repository (the recipe in notebooks/01)"
+outside=$(mktemp -d)
+"$PY" - "$outside/outside.ipynb" "$root" <<'PY'
+import json, sys
+path, root = sys.argv[1], sys.argv[2]
+cells = [
+    "!*go mod edit -require=github.com/goodhart-rl/goodhart@v0.0.0 -replace=github.com/goodhart-rl/goodhart=" + root,
+    "import (\n\t\"github.com/goodhart-rl/goodhart/analysis\"\n\t\"github.com/goodhart-rl/goodhart/ingest\"\n"
+    "\t\"github.com/goodhart-rl/goodhart/plots\"\n\t\"github.com/goodhart-rl/goodhart/plots/gonbdisplay\"\n)\n\n%%\n"
+    "run, err := ingest.ReadFile(\"" + root + "/testdata/runs/hacked.jsonl\", ingest.Options{})\n"
+    "if err != nil {\n\tpanic(err)\n}\n"
+    "rep, err := analysis.Audit(run, analysis.Config{})\nif err != nil {\n\tpanic(err)\n}\n"
+    "gonbdisplay.Audit(rep)\n"
+    "r := plots.BuildReport([]*plots.RunReport{{Run: run, Audit: rep}}, plots.Options{}, nil)\n"
+    "if err := gonbdisplay.Report(r); err != nil {\n\tpanic(err)\n}\n"
+    "fmt.Println(\"outside notebook: verdict\", rep.Verdict)\n",
+]
+nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": c} for c in cells],
+      "metadata": {"kernelspec": {"display_name": "Go (gonb)", "language": "go", "name": "gonb"}},
+      "nbformat": 4, "nbformat_minor": 5}
+json.dump(nb, open(path, "w"))
+PY
+if ! (cd "$outside" && "$JUPYTER" nbconvert --to notebook --execute --ExecutePreprocessor.timeout=900 \
+      --ExecutePreprocessor.kernel_name=gonb --inplace outside.ipynb >"$out/outside.log" 2>&1) \
+   || ! grep -q "outside notebook: verdict hacking" "$outside/outside.ipynb"; then
+  echo "notebooks: the outside-the-repository recipe failed:" >&2
+  tail -n 40 "$out/outside.log" >&2
+  status=1
+else
+  echo "  ok"
+fi
+rm -rf "$outside" "$out"
 exit $status

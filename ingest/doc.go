@@ -34,6 +34,7 @@
 // chunk by chunk as lines complete; whole-file formats are re-read when the
 // file changes.
 //
-// Views: Run.DataFrame gives a gota DataFrame for notebooks, Run.Record an
-// Arrow record for Parquet and IPC.
+// Views: Run.Record gives an Arrow record for Parquet and IPC; package
+// ingest/frame gives a gota DataFrame for notebooks (kept apart so programs
+// that only read runs do not link gota).
 package ingest

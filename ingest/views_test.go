@@ -1,7 +1,6 @@
 package ingest_test
 
 import (
-	"math"
 	"strings"
 	"testing"
 
@@ -41,23 +40,5 @@ func TestRecordView(t *testing.T) {
 	}
 	if !strings.Contains(rec.Schema().Metadata().String(), "component_order") {
 		t.Errorf("metadata %v", rec.Schema().Metadata())
-	}
-}
-
-func TestDataFrameView(t *testing.T) {
-	run := readString(t, viewsText, "v.jsonl", ingest.Options{})
-	df := run.DataFrame()
-	if df.Nrow() != 2 || df.Ncol() != len(run.Columns()) {
-		t.Fatalf("%d x %d", df.Nrow(), df.Ncol())
-	}
-	y := df.Col("component.y").Float()
-	if !math.IsNaN(y[0]) || y[1] != 0.75 {
-		t.Errorf("component.y %v", y)
-	}
-	if got := df.Col("call_id").Records(); got[0] != "a" || got[1] != "b" {
-		t.Errorf("call_id %v", got)
-	}
-	if ingest.NewRun(0).DataFrame().Nrow() != 0 {
-		t.Errorf("empty run")
 	}
 }

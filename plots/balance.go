@@ -37,18 +37,26 @@ type BalanceView struct {
 // Balance draws rewardguard's two panels: real vs expected share per
 // component (real bars coloured by severity, expected as dashed outlines,
 // both labelled with their value), and the suggested weight multipliers with
-// a dashed line at 1.0 (no change). ErrNotApplicable when b has no rows.
+// a dashed line at 1.0 (no change). Component names lose the prefix and
+// suffix they all share (TrimCommon; the axis label says which) and are
+// shortened (ShortName); labels too long for their slot are rotated. The
+// share axis starts at 0. ErrNotApplicable when b has no rows.
 func Balance(b *BalanceView) (*Figure, error) {
 	if b == nil || len(b.Rows) == 0 {
 		return nil, fmt.Errorf("balance: %w: no components to compare", ErrNotApplicable)
 	}
-	names := make([]string, len(b.Rows))
+	full := make([]string, len(b.Rows))
+	for i, r := range b.Rows {
+		full[i] = r.Component
+	}
+	names, prefix, suffix := TrimCommon(full)
+	names = append([]string(nil), names...)
 	pos := make([]float64, len(b.Rows))
 	real, exp, mult := make([]float64, len(b.Rows)), make([]float64, len(b.Rows)), make([]float64, len(b.Rows))
 	realC, multC := make([]color.Color, len(b.Rows)), make([]color.Color, len(b.Rows))
 	realL, expL, multL := make([]string, len(b.Rows)), make([]string, len(b.Rows)), make([]string, len(b.Rows))
 	for i, r := range b.Rows {
-		names[i] = shorten(r.Component, 18)
+		names[i] = ShortName(names[i])
 		pos[i] = float64(i)
 		real[i], exp[i], mult[i] = r.Real, r.Expected, r.Multiplier
 		realC[i] = SeverityColor(r.Severity)
@@ -78,10 +86,21 @@ func Balance(b *BalanceView) (*Figure, error) {
 	top.Plot.Y.Max = math.Max(top.Plot.Y.Max, hi*1.12)
 	m, _ := maxOf(mult)
 	bot.Plot.Y.Max = math.Max(1.2, m*1.15)
+	// Labels wider than their category slot (about 70 characters of 9.5pt
+	// text across the data area, shared by the categories) are rotated.
+	longest := 0
+	for _, n := range names {
+		longest = max(longest, len([]rune(n)))
+	}
+	rotate := longest*len(names) > 60
+	if n := trimNote("Component names", prefix, suffix); n != "" {
+		f.Notes = append(f.Notes, n)
+		bot.Plot.X.Label.Text = "component (" + affixWords(prefix, suffix) + ")"
+	}
 	for _, pa := range []*Panel{top, bot} {
 		pa.Plot.NominalX(names...)
 		pa.Plot.X.Min, pa.Plot.X.Max = -0.6, float64(len(names))-0.4
-		if len(names) > 5 {
+		if rotate {
 			pa.Plot.X.Tick.Label.Rotation = math.Pi / 6
 			pa.Plot.X.Tick.Label.XAlign = draw.XRight
 			pa.Plot.X.Tick.Label.YAlign = draw.YCenter

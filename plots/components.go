@@ -66,8 +66,11 @@ func ComponentShares(run *ingest.Run, w int) map[string][]float64 {
 // Components draws each component's share of the reward magnitude over a
 // rolling window of W records (ComponentShares), one line per component,
 // with the expected share as a dashed line of the same colour when
-// opt.Expected names it. Components expected but never logged are listed
-// in the notes. ErrNotApplicable when the run has no components.
+// opt.Expected names it (one legend entry per component, "format (expected
+// 30%)"). Names lose the prefix and suffix they all share (TrimCommon, said
+// in the panel title) and are shortened (ShortName). Components expected
+// but never logged are listed in the notes. ErrNotApplicable when the run
+// has no components.
 func Components(run *ingest.Run, opt Options) (*Figure, error) {
 	names := components(run)
 	if len(names) == 0 {
@@ -80,14 +83,30 @@ func Components(run *ingest.Run, opt Options) (*Figure, error) {
 	f := &Figure{Kind: "components", Title: fmt.Sprintf("Component shares of the reward (rolling, W=%d)", w)}
 	pa := newPanel("", xlabel, "share of |reward| (%)")
 	f.Panels = []*Panel{pa}
+	short, prefix, suffix := TrimCommon(names)
+	if n := trimNote("Component names", prefix, suffix); n != "" {
+		f.Notes = append(f.Notes, n)
+		pa.Plot.Title.Text = "Component " + affixWords(prefix, suffix)
+	}
+	anyExp := false
 	for k, c := range names {
 		col := SeriesColor(k)
-		pa.add(c, NewLine(bx, shares[k], col))
+		name := ShortName(short[k])
+		pa.add(name, NewLine(bx, shares[k], col))
+		full := c
 		if e, ok := exp[c]; ok {
 			l := NewHLine(e, col)
 			l.Width = 1.4
-			pa.add(fmt.Sprintf("%s expected (%.1f%%)", c, e), l)
+			pa.Plot.Add(l)
+			name += fmt.Sprintf(" (expected %.0f%%)", e)
+			full += fmt.Sprintf(" (expected %.1f%%)", e)
+			anyExp = true
 		}
+		pa.entries[len(pa.entries)-1].lines = wrap(name, legendLineMax, legendMaxLines)
+		pa.Series[len(pa.Series)-1] = full
+	}
+	if anyExp {
+		pa.legendOnly("dashed: expected share", NewHLine(0, Grey))
 	}
 	logged := map[string]bool{}
 	for _, c := range names {

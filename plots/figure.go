@@ -27,7 +27,8 @@ const (
 	DefaultPanelHeight = 2.7 * vg.Inch
 	titleHeight        = 0.38 * vg.Inch
 	maxLegendWidth     = 2.6 * vg.Inch
-	legendNameMax      = 32 // legend entries longer than this are shortened with "…"
+	legendLineMax      = 30 // legend entries are wrapped at spaces to lines of at most this many runes
+	legendMaxLines     = 3  // and cut with "…" after this many lines
 )
 
 // Fonts: Liberation Sans (metric-compatible with Arial), embedded in SVG
@@ -40,11 +41,17 @@ var (
 // Panel is one chart of a Figure: a gonum/plot Plot and its legend, drawn
 // to the right of the data area so it never hides data.
 type Panel struct {
-	Plot   *plot.Plot
-	Legend plot.Legend
+	Plot *plot.Plot
 	// Series names the legend entries in order (full names; the drawn
-	// legend shortens long ones).
-	Series []string
+	// legend wraps long ones onto up to three lines).
+	Series  []string
+	entries []legendEntry
+}
+
+// legendEntry is one legend row: its (wrapped) text lines and swatches.
+type legendEntry struct {
+	lines  []string
+	thumbs []plot.Thumbnailer
 }
 
 // Figure is one titled figure made of panels stacked vertically.
@@ -77,12 +84,7 @@ func newPanel(title, xlabel, ylabel string) *Panel {
 	g.Vertical.Color = color.Gray{Y: 0xe4}
 	g.Horizontal.Color = color.Gray{Y: 0xe4}
 	p.Add(g)
-	l := plot.NewLegend()
-	l.TextStyle.Font = font.From(sansFont, 9.5)
-	l.Top, l.Left = true, true
-	l.ThumbnailWidth = vg.Points(18)
-	l.Padding = vg.Points(2)
-	return &Panel{Plot: p, Legend: l}
+	return &Panel{Plot: p}
 }
 
 // add adds plotters to the panel; a non-empty name also becomes a legend
@@ -99,14 +101,46 @@ func (pa *Panel) add(name string, ps ...plot.Plotter) {
 		}
 	}
 	pa.Series = append(pa.Series, name)
-	pa.Legend.Add(shorten(name, legendNameMax), th...)
+	pa.entries = append(pa.entries, legendEntry{lines: wrap(name, legendLineMax, legendMaxLines), thumbs: th})
 }
 
 // legendOnly adds a legend entry without drawing anything in the data area
 // (used to explain marker colours).
 func (pa *Panel) legendOnly(name string, th ...plot.Thumbnailer) {
 	pa.Series = append(pa.Series, name)
-	pa.Legend.Add(shorten(name, legendNameMax), th...)
+	pa.entries = append(pa.entries, legendEntry{lines: wrap(name, legendLineMax, legendMaxLines), thumbs: th})
+}
+
+// wrap breaks s at spaces into lines of at most n runes (a longer word is
+// cut with "…"), keeping at most maxLines lines; the last kept line ends
+// with "…" when text was left out.
+func wrap(s string, n, maxLines int) []string {
+	var lines []string
+	cur := ""
+	for _, w := range strings.Fields(s) {
+		w = shorten(w, n)
+		switch {
+		case cur == "":
+			cur = w
+		case len([]rune(cur))+1+len([]rune(w)) <= n:
+			cur += " " + w
+		default:
+			lines = append(lines, cur)
+			cur = w
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	if len(lines) > maxLines {
+		lines = lines[:maxLines]
+		last := []rune(lines[maxLines-1])
+		if len(last) >= n {
+			last = last[:n-1]
+		}
+		lines[maxLines-1] = string(last) + "…"
+	}
+	return lines
 }
 
 // shorten cuts s to n runes, ending with "…".
@@ -147,17 +181,72 @@ func num(x float64) string {
 	return strconv.FormatFloat(x, 'g', 5, 64)
 }
 
-// humanTicks is plot.DefaultTicks with labels like 250k and 1.5M instead of
-// 250000 and 1.5e+06.
+// humanTicks places labelled ticks at round values — multiples of 1, 2
+// or 5 × 10^k, the smallest such step that gives at most 6 intervals over
+// [lo, hi] — with four unlabelled minor ticks between (one for a step of
+// 2 × 10^k), and labels like 250k and 1.5M instead of 250000 and 1.5e+06.
+// A range too small or too odd for that (fewer than 2 labelled ticks)
+// falls back to plot.DefaultTicks.
 type humanTicks struct{}
 
 // Ticks implements plot.Ticker.
 func (humanTicks) Ticks(lo, hi float64) []plot.Tick {
+	if ts := roundTicks(lo, hi); ts != nil {
+		return ts
+	}
 	ts := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ts {
 		if ts[i].Label != "" {
 			ts[i].Label = humanNum(ts[i].Value)
 		}
+	}
+	return ts
+}
+
+// roundTicks is humanTicks' rule; nil when it gives fewer than 2 labels.
+func roundTicks(lo, hi float64) []plot.Tick {
+	if !finite(lo) || !finite(hi) || hi <= lo {
+		return nil
+	}
+	raw := (hi - lo) / 6
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step, minor := 0.0, 0
+	for _, m := range []struct {
+		f float64
+		n int
+	}{{1, 5}, {2, 2}, {5, 5}, {10, 5}} {
+		if m.f*mag >= raw*(1-1e-9) {
+			step, minor = m.f*mag, m.n
+			break
+		}
+	}
+	if step == 0 || (hi-lo)/step > 1e4 {
+		return nil
+	}
+	var ts []plot.Tick
+	labels := 0
+	sub := step / float64(minor)
+	for k := math.Ceil(lo/sub - 1e-9); ; k++ {
+		v := k * sub
+		if v > hi+sub*1e-9 {
+			break
+		}
+		if math.Abs(v) < sub*1e-9 {
+			v = 0
+		}
+		t := plot.Tick{Value: v}
+		if r := math.Round(v / step); math.Abs(v/step-r) < 1e-6 {
+			t.Value = r * step
+			if math.Abs(t.Value) < step*1e-9 {
+				t.Value = 0
+			}
+			t.Label = humanNum(t.Value)
+			labels++
+		}
+		ts = append(ts, t)
+	}
+	if labels < 2 {
+		return nil
 	}
 	return ts
 }

@@ -71,7 +71,8 @@ func GroupCollapseRate(run *ingest.Run, x []float64) (gx, rate []float64) {
 // not vary (GroupCollapseRate); for step-grain runs with zero_std_frac, the
 // logged fraction of zero-variance groups and its running mean over the
 // last min(500, n) steps. The detector's 50% alert line is drawn and its
-// flagged ranges are shaded.
+// flagged ranges are shaded (one covering 90% or more of the plot is named
+// in a note instead).
 // ErrNotApplicable when the run has neither column.
 func GroupCollapse(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error) {
 	x, xlabel := xAxis(run)
@@ -114,11 +115,16 @@ func GroupCollapse(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure,
 	}
 	pa.add("alert above 50%", NewHLine(50, Black))
 	pa.Plot.Y.Min, pa.Plot.Y.Max = 0, 100
-	if spans := detectorRanges(rep, "group"); len(spans) > 0 {
-		sp := &Spans{Ranges: spans, Color: Fade(Vermillion, 0.13)}
-		pa.Plot.Add(sp)
-		pa.legendOnly("flagged range", sp)
-	}
 	f.Panels = []*Panel{pa}
+	if x, _ := xAxis(run); len(x) > 0 {
+		lo, hi := span(x)
+		spans, notes := localSpans(detectorRanges(rep, "group"), lo, hi, "group collapse", pa.Plot.X.Label.Text)
+		f.Notes = append(f.Notes, notes...)
+		if len(spans) > 0 {
+			sp := &Spans{Ranges: spans, Color: Fade(Vermillion, 0.13)}
+			pa.Plot.Add(sp)
+			pa.legendOnly("flagged range", sp)
+		}
+	}
 	return f, nil
 }

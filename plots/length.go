@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/goodhart-rl/goodhart/analysis"
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -19,46 +20,77 @@ func lengthZ(s analysis.Sensitivity) float64 {
 	return 3
 }
 
-// Length draws response length over the run: raw (faint), rolling mean
+// Length draws the length column over the run: raw (faint), rolling mean
 // over W, the baseline mean of the first W records and the drift threshold
 // baseline ± t·std (t = 4/3/2 for low/medium/high sensitivity, the length
-// detector's rule), with length alerts marked. When the run has
+// detector's rule), with the length detector's alerts as a rug. Words and
+// units follow the kind of run: "episode length (steps)" for classic RL,
+// "response length (tokens)" otherwise. A length is never negative, so the
+// axis starts at 0 or above (at 0 when the lowest value is below a quarter
+// of the top) and a lower drift limit below 0 is not drawn (the legend says
+// so). The run's maximum length is drawn when MaxLength
+// finds it (named in the legend but not drawn when it is more than 1.5x
+// the longest length, so the data is not squashed). When the run has
 // clip_ratio, a second panel shows the share of completions cut at the
-// maximum length. ErrNotApplicable when neither column exists.
+// maximum length (0–100%), with the truncation detector's alerts. ErrNotApplicable when neither column exists.
 func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error) {
 	ln, hasLen := run.Column(ingest.ColLength)
 	clip, hasClip := run.Column(ingest.ColClipRatio)
 	if (!hasLen && !hasClip) || run.Len() == 0 {
 		return nil, fmt.Errorf("length: %w: the run has no length or clip_ratio column (map one with --map length=<key>)", ErrNotApplicable)
 	}
-	x, xlabel := xAxisLazy(run)
+	kind := kindOf(run, rep)
+	x, xlabel := xAxisLazyKind(run, kind)
 	w := opt.window(run)
-	f := &Figure{Kind: "length", Title: "Response length"}
+	label := kind.LengthLabel()
+	noun, _, _ := strings.Cut(label, " (")
+	f := &Figure{Kind: "length", Title: upperFirst(noun)}
 	if hasLen {
-		pa := newPanel("", xlabel, "response length (tokens)")
+		pa := newPanel("", xlabel, label)
 		if hasClip {
-			pa.Plot.Title.Text = "Mean response length"
+			pa.Plot.Title.Text = "Mean " + noun
 		}
 		f.Panels = append(f.Panels, pa)
 		raw, mean, _, _ := RollingBands(x, ln, w, opt.Buckets)
 		if raw.PerBucket == 1 {
-			pa.add("length", &Line{X: raw.X, Y: raw.Mean, LineStyle: thin(Fade(SkyBlue, 0.6))})
+			pa.add(noun, &Line{X: raw.X, Y: raw.Mean, LineStyle: thin(Fade(SkyBlue, 0.6))})
 		} else {
-			pa.add("length, bucket min–max", &Band{X: raw.X, Lo: raw.Min, Hi: raw.Max, Color: Fade(SkyBlue, 0.35)})
+			pa.add(noun+", bucket min–max", &Band{X: raw.X, Lo: raw.Min, Hi: raw.Max, Color: Fade(SkyBlue, 0.35)})
 		}
 		pa.add(fmt.Sprintf("rolling mean (W=%d)", w), NewLine(raw.X, mean, Blue))
 		if bm, bs, ok := baseline(ln, w); ok {
 			pa.add(fmt.Sprintf("baseline (first %d)", w), NewHLine(bm, Grey))
 			if bs >= 1 {
 				t := lengthZ(opt.Config.Sensitivity)
-				hi, lo := NewHLine(bm+t*bs, Orange), NewHLine(bm-t*bs, Orange)
-				pa.add(fmt.Sprintf("drift limit (±%gσ)", t), hi, lo)
+				if lo := bm - t*bs; lo > 0 {
+					pa.add(fmt.Sprintf("drift limit (±%gσ)", t), NewHLine(bm+t*bs, Orange), NewHLine(lo, Orange))
+				} else {
+					pa.add(fmt.Sprintf("drift limit (+%gσ; −%gσ is below 0)", t, t), NewHLine(bm+t*bs, Orange))
+				}
 			}
 		}
-		addDetectorMarkers(pa, rep, "length", x, func(i int) float64 { return rollingMeanAt(ln, w, i) })
+		if ml, src, ok := MaxLength(run); ok {
+			l := NewHLine(ml, Vermillion)
+			l.Dashes = nil
+			// A limit far above every length would squash the data into
+			// the bottom of the panel: then it is named, not drawn.
+			if _, hi, ok := finiteRange(ln); ok && ml > 1.5*hi {
+				l.OffRange = true
+				pa.add(fmt.Sprintf("max length %s, above the plot (%s)", humanNum(ml), src), l)
+			} else {
+				pa.add(fmt.Sprintf("max length %s (%s)", humanNum(ml), src), l)
+			}
+		}
+		addAlertRug(pa, rep, "length", x)
+		// A length is never negative; when the data reaches down near 0
+		// (below a quarter of the top), the axis starts at 0.
+		pa.Plot.Y.Min = math.Max(0, pa.Plot.Y.Min)
+		if pa.Plot.Y.Min < 0.25*pa.Plot.Y.Max {
+			pa.Plot.Y.Min = 0
+		}
 	}
 	if hasClip {
-		pc := newPanel("", xlabel, "clipped at max length (%)")
+		pc := newPanel("", xlabel, "cut at max length (%)")
 		if hasLen {
 			pc.Plot.Title.Text = "Completions cut at the maximum length"
 		}
@@ -74,7 +106,7 @@ func Length(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error)
 		d := Downsample(cx, cy, opt.Buckets)
 		pc.add("clip ratio", NewLine(d.X, d.Mean, Vermillion))
 		pc.Plot.Y.Min, pc.Plot.Y.Max = 0, 100
-		addDetectorMarkers(pc, rep, "truncation", x, func(i int) float64 { return pct[i] })
+		addAlertRug(pc, rep, "truncation", x)
 	}
 	return f, nil
 }
@@ -110,16 +142,48 @@ func baseline(y []float64, w int) (mean, std float64, ok bool) {
 	return mean, math.Sqrt(s2 / float64(c)), true
 }
 
-// addDetectorMarkers marks the alerts of one detector on curve cur.
-func addDetectorMarkers(pa *Panel, rep *analysis.Report, det string, x []float64, cur func(int) float64) {
-	if rep == nil {
-		return
+// MaxLength finds the run's maximum generation length, and says where from:
+//
+//  1. a logged per-step maximum (TRL's completions/max_length, verl's
+//     response_length/max) at a step where clip_ratio > 0: some completion
+//     was cut there, so the longest one is the limit;
+//  2. else the mean length at a step where clip_ratio >= 0.99: every
+//     completion was cut, so they all had the limit's length.
+//
+// ok is false when the run has no clip_ratio or no step that shows the
+// limit (a run that never hits it does not say what it is).
+func MaxLength(run *ingest.Run) (length float64, source string, ok bool) {
+	clip, hasClip := run.Column(ingest.ColClipRatio)
+	if !hasClip {
+		return 0, "", false
 	}
-	sub := &analysis.Report{}
-	for _, a := range rep.Alerts {
-		if a.Detector == det {
-			sub.Alerts = append(sub.Alerts, a)
+	for _, name := range []string{"completions/max_length", "response_length/max"} {
+		col, has := run.Column(ingest.ExtraPrefix + name)
+		if !has {
+			continue
+		}
+		best := math.Inf(-1)
+		for i := range min(len(col), len(clip)) {
+			if clip[i] > 0 && finite(col[i]) {
+				best = math.Max(best, col[i])
+			}
+		}
+		if finite(best) {
+			return best, "from " + name, true
 		}
 	}
-	addAlertMarkers(pa, sub, x, cur)
+	ln, hasLen := run.Column(ingest.ColLength)
+	if !hasLen {
+		return 0, "", false
+	}
+	best := math.Inf(-1)
+	for i := range min(len(ln), len(clip)) {
+		if clip[i] >= 0.99 && finite(ln[i]) {
+			best = math.Max(best, ln[i])
+		}
+	}
+	if finite(best) {
+		return math.Round(best), "mean length at clip ratio ≥ 0.99", true
+	}
+	return 0, "", false
 }

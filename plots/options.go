@@ -48,26 +48,39 @@ func (o Options) expectedShares() map[string]float64 {
 	return out
 }
 
-// xAxis returns the x values of a run's records and the axis label: the
-// trainer step when the run logs one, else the record number.
+// xAxis is xAxisKind with the run's detected kind.
 func xAxis(run *ingest.Run) ([]float64, string) {
-	if _, ok := run.Column(ingest.ColStep); ok {
-		switch run.Grain {
-		case ingest.GrainStep:
-			return run.Steps(), "trainer step"
-		case ingest.GrainEpisode:
-			return run.Steps(), "step (as logged)"
-		}
-		return run.Steps(), "step (as logged)"
-	}
-	return run.Steps(), "record index (" + grainNoun(run.Grain) + ", from 0)"
+	return xAxisKind(run, analysis.DetectKind(run))
+}
+
+// xAxisKind returns the x values of a run's records and the axis label in
+// the words of its kind: the logged step ("trainer step" for policy and
+// preference runs, "probe case" for a probe's run of scored cases, "step
+// (as logged)" otherwise) when the run has a step column, else the record
+// number ("episode (from 0)" for episode logs).
+func xAxisKind(run *ingest.Run, kind analysis.Kind) ([]float64, string) {
+	_, lbl := xAxisLazyKind(run, kind)
+	return run.Steps(), lbl
 }
 
 // xAxisLazy is xAxis without allocating the record index: x is nil when
 // the run has no step column (meaning x[i] = i).
 func xAxisLazy(run *ingest.Run) ([]float64, string) {
-	if _, ok := run.Column(ingest.ColStep); ok {
-		return xAxis(run)
+	return xAxisLazyKind(run, analysis.DetectKind(run))
+}
+
+func xAxisLazyKind(run *ingest.Run, kind analysis.Kind) ([]float64, string) {
+	if c, ok := run.Column(ingest.ColStep); ok && run.Format == "probe" {
+		return c, "probe case"
+	}
+	if c, ok := run.Column(ingest.ColStep); ok {
+		if kind == analysis.KindPolicy || kind == analysis.KindPreference {
+			return c, "trainer step"
+		}
+		return c, "step (as logged)"
+	}
+	if kind == analysis.KindEpisodes && run.Grain == ingest.GrainEpisode {
+		return nil, "episode (from 0)"
 	}
 	return nil, "record index (" + grainNoun(run.Grain) + ", from 0)"
 }

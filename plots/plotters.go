@@ -90,10 +90,14 @@ func (l *Line) Thumbnail(c *draw.Canvas) {
 	c.StrokeLine2(l.LineStyle, c.Min.X, y, c.Max.X, y)
 }
 
-// Band fills the area between Lo and Hi over X, breaking at NaN.
+// Band fills the area between Lo and Hi over X, breaking at NaN. With Edge
+// set, Lo and Hi are also stroked as thin lines in that colour, and the
+// legend swatch is a narrow edged strip instead of a plain block (so two
+// bands in one legend look different).
 type Band struct {
 	X, Lo, Hi []float64
 	Color     color.Color
+	Edge      color.Color
 }
 
 // Plot implements plot.Plotter.
@@ -132,6 +136,12 @@ func (b *Band) Plot(c draw.Canvas, p *plot.Plot) {
 	if start >= 0 {
 		flush(start, n)
 	}
+	if b.Edge != nil {
+		ls := draw.LineStyle{Color: b.Edge, Width: vg.Points(0.6)}
+		for _, ys := range [][]float64{b.Lo, b.Hi} {
+			(&Line{X: b.X, Y: ys, LineStyle: ls}).Plot(c, p)
+		}
+	}
 }
 
 // DataRange implements plot.DataRanger.
@@ -144,8 +154,16 @@ func (b *Band) Thumbnail(c *draw.Canvas) {
 	r := c.Rectangle
 	mid := (r.Min.Y + r.Max.Y) / 2
 	h := (r.Max.Y - r.Min.Y) / 4
+	if b.Edge == nil {
+		h = (r.Max.Y - r.Min.Y) / 2.2
+	}
 	c.FillPolygon(b.Color, []vg.Point{{X: r.Min.X, Y: mid - h}, {X: r.Max.X, Y: mid - h},
 		{X: r.Max.X, Y: mid + h}, {X: r.Min.X, Y: mid + h}})
+	if b.Edge != nil {
+		ls := draw.LineStyle{Color: b.Edge, Width: vg.Points(0.8)}
+		c.StrokeLine2(ls, r.Min.X, mid-h, r.Max.X, mid-h)
+		c.StrokeLine2(ls, r.Min.X, mid+h, r.Max.X, mid+h)
+	}
 }
 
 // Spans shades vertical x ranges over the whole height of the data area
@@ -179,10 +197,12 @@ func (s *Spans) Thumbnail(c *draw.Canvas) {
 }
 
 // HLine draws a horizontal reference line at Y across the data area. Its
-// DataRange includes Y so the line is always in view.
+// DataRange includes Y so the line is always in view, unless OffRange is
+// set: then it leaves the axes alone and is drawn only when Y is in view.
 type HLine struct {
 	Y float64
 	draw.LineStyle
+	OffRange bool
 }
 
 // NewHLine returns a dashed grey reference line at y.
@@ -203,6 +223,9 @@ func (h *HLine) Plot(c draw.Canvas, p *plot.Plot) {
 
 // DataRange implements plot.DataRanger: only the y value counts.
 func (h *HLine) DataRange() (xmin, xmax, ymin, ymax float64) {
+	if h.OffRange {
+		return math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	}
 	return math.Inf(1), math.Inf(-1), h.Y, h.Y
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -62,30 +63,42 @@ func (f *Figure) Draw(c draw.Canvas) {
 		if len(pa.Series) == 0 {
 			continue
 		}
-		r := pa.Legend.Rectangle(c)
-		lw = max(lw, r.Max.X-r.Min.X+vg.Points(10))
+		lw = max(lw, pa.legendWidth()+vg.Points(10))
 	}
 	lw = min(lw, maxLegendWidth)
+	// plot.Align lays the panels out so that their data areas have the same
+	// left and right edges (and heights) whatever their tick labels: stacked
+	// panels then share one x position per step.
+	area := c
+	if lw > 0 {
+		area = draw.Crop(c, 0, -lw, 0, 0)
+	}
+	col := make([][]*plot.Plot, len(f.Panels))
 	for i, pa := range f.Panels {
-		tc := tiles.At(c, 0, i)
-		pc := tc
+		col[i] = []*plot.Plot{pa.Plot}
+	}
+	cells := plot.Align(col, tiles, area)
+	for i, pa := range f.Panels {
 		if lw > 0 {
-			pc = draw.Crop(tc, 0, -lw, 0, 0)
+			tc := tiles.At(c, 0, i)
 			lc := draw.Crop(tc, tc.Max.X-tc.Min.X-lw+vg.Points(8), 0, 0, 0)
 			if pa.Plot.Title.Text != "" {
 				lc.Max.Y -= pa.Plot.Title.TextStyle.Rectangle(pa.Plot.Title.Text).Size().Y + pa.Plot.Title.Padding
 			}
-			lg := pa.Legend
-			lg.Left = true
-			lg.Draw(lc)
+			pa.drawLegend(lc)
 		}
-		pa.Plot.Draw(pc)
+		pa.Plot.Draw(cells[i][0])
 	}
 }
 
 // SVG returns the figure as a standalone SVG document with its fonts
 // embedded, so it looks the same on machines without Liberation fonts.
 func (f *Figure) SVG() ([]byte, error) { return f.svg(true) }
+
+// SVGNoFonts returns the figure as SVG without embedded fonts: the page's
+// own sans-serif font is used, so it is small (a few tens of kB instead of
+// about 1 MB) but looks slightly different on each machine. For notebooks.
+func (f *Figure) SVGNoFonts() ([]byte, error) { return f.svg(false) }
 
 func (f *Figure) svg(embed bool) (out []byte, err error) {
 	defer recoverDraw(f, &err)
@@ -106,6 +119,10 @@ func (f *Figure) PNG() ([]byte, error) { return f.png(PNGDPI, png.BestSpeed) }
 // 768 px wide, sharp at 100% zoom and small enough (~50 kB) to commit
 // notebooks with their outputs.
 const NotebookDPI = 96
+
+// NotebookPNG returns the figure as a PNG at NotebookDPI with the best
+// compression: small enough to commit notebooks with their outputs.
+func (f *Figure) NotebookPNG() ([]byte, error) { return f.png(NotebookDPI, png.BestCompression) }
 
 func (f *Figure) png(dpi int, level png.CompressionLevel) (out []byte, err error) {
 	defer recoverDraw(f, &err)
@@ -167,5 +184,50 @@ func ImageFormat(path string) (string, error) {
 func recoverDraw(f *Figure, err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("drawing the %s figure failed: %v", f.Kind, r)
+	}
+}
+
+// Legend layout: swatch width, gap to the text, row spacing and font.
+var (
+	legendThumb = vg.Points(18)
+	legendGap   = vg.Points(5)
+	legendPad   = vg.Points(3)
+	legendStyle = text.Style{Font: font.From(sansFont, 9.5), Color: Black, XAlign: draw.XLeft,
+		YAlign: draw.YTop, Handler: text.Plain{Fonts: font.DefaultCache}}
+)
+
+// legendWidth is the width the panel's legend needs.
+func (pa *Panel) legendWidth() vg.Length {
+	w := vg.Length(0)
+	for _, e := range pa.entries {
+		for _, l := range e.lines {
+			w = max(w, legendStyle.Width(l))
+		}
+	}
+	if w == 0 {
+		return 0
+	}
+	return legendThumb + legendGap + w
+}
+
+// drawLegend draws the legend top-down in c: one row per entry, its
+// swatches beside the first line of its text, wrapped lines below.
+func (pa *Panel) drawLegend(c draw.Canvas) {
+	lh := legendStyle.Height("Ag")
+	y := c.Max.Y
+	for _, e := range pa.entries {
+		if y-lh < c.Min.Y {
+			break
+		}
+		icon := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: c.Min.X, Y: y - lh}, Max: vg.Point{X: c.Min.X + legendThumb, Y: y}}}
+		for _, t := range e.thumbs {
+			t.Thumbnail(&icon)
+		}
+		for _, l := range e.lines {
+			c.FillText(legendStyle, vg.Point{X: c.Min.X + legendThumb + legendGap, Y: y}, l)
+			y -= lh
+		}
+		y -= legendPad
 	}
 }

@@ -158,20 +158,24 @@ type htmlAlert struct {
 
 type htmlRun struct {
 	Name, Verdict, VerdictClass, Diagnosis string
-	Reasons                                []string
-	Findings                               []htmlFinding
-	Quiet                                  []htmlFinding // OK / insufficient / not applicable
-	Alerts                                 []htmlAlert
-	MoreAlerts                             int
-	Figures                                []htmlFigure
-	FigureErrors                           []string
-	Summary                                [][2]string
-	SummaryWindow                          int
-	Balance                                *BalanceView
-	Session                                *htmlSession
-	Input                                  [][2]string
-	Issues                                 []string
-	MoreIssues                             int
+	// ClassWord and Headline are the verdict class in words and its
+	// one-sentence summary, when the audit gives them; KindNoun is the kind
+	// of run ("RL episode log").
+	ClassWord, Headline, KindNoun string
+	Reasons                       []string
+	Findings                      []htmlFinding
+	Quiet                         []htmlFinding // OK / insufficient / not applicable
+	Alerts                        []htmlAlert
+	MoreAlerts                    int
+	Figures                       []htmlFigure
+	FigureErrors                  []string
+	Summary                       [][2]string
+	SummaryWindow                 int
+	Balance                       *BalanceView
+	Session                       *htmlSession
+	Input                         [][2]string
+	Issues                        []string
+	MoreIssues                    int
 }
 
 type htmlSession struct {
@@ -201,6 +205,19 @@ func buildHTMLRun(rr *RunReport, fonts *fontSet) (*htmlRun, error) {
 		hr.Verdict = strings.ToUpper(a.Verdict)
 		hr.VerdictClass = "v-" + a.Verdict
 		hr.Diagnosis = a.Diagnosis
+		if a.Headline != "" {
+			hr.ClassWord, hr.Headline = classWord(a.Class), a.Headline
+			if c := classCSS(a.Class); c != "" {
+				hr.VerdictClass = c
+			}
+			if a.Verdict == analysis.VerdictCollecting && a.ExitCode == 0 {
+				// Too few records to judge: not "healthy".
+				hr.ClassWord, hr.VerdictClass = "Collecting", "v-collecting"
+			}
+		}
+		if a.Kind != "" {
+			hr.KindNoun = a.Kind.Noun()
+		}
 		for _, d := range a.Detectors {
 			f := findingOf(d)
 			if f.Range == "" && d.Status.Actionable() {
@@ -523,3 +540,33 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		return many
 	},
 }).Parse(reportHTML))
+
+// classWord is a verdict class in words: "Reward hacking", "Training
+// pathology", "Early warning", "Healthy"; "" for an empty class.
+func classWord(c analysis.Class) string {
+	switch c {
+	case analysis.ClassHacking:
+		return "Reward hacking"
+	case analysis.ClassPathology:
+		return "Training pathology"
+	case analysis.ClassEarlyWarning:
+		return "Early warning"
+	case analysis.ClassHealthy:
+		return "Healthy"
+	}
+	return upperFirst(strings.ReplaceAll(string(c), "_", " "))
+}
+
+// classCSS is the verdict box style of a class: hacking in the alert
+// colour, pathology and early warning in the warning colour, healthy green.
+func classCSS(c analysis.Class) string {
+	switch c {
+	case analysis.ClassHacking:
+		return "v-hacking"
+	case analysis.ClassPathology, analysis.ClassEarlyWarning:
+		return "v-warning"
+	case analysis.ClassHealthy:
+		return "v-healthy"
+	}
+	return ""
+}

@@ -23,6 +23,8 @@ section.run { border-top: 3px solid var(--line); padding-top: 14px; min-width: 0
 .verdict { border-radius: 8px; padding: 12px 16px; margin: 0 0 12px; border-left: 8px solid var(--grey); background: var(--soft); }
 .verdict .word { font-size: 22px; font-weight: bold; letter-spacing: .03em; }
 .verdict ul { margin: 6px 0 0; padding-left: 20px; }
+.verdict .headline { font-size: 16px; margin: 4px 0 2px; }
+.verdict .kind { color: #555; font-size: 13px; }
 .v-hacking { border-left-color: var(--alert); background: #fbe9df; }
 .v-warning { border-left-color: var(--warn); background: #fdf3dc; }
 .v-healthy { border-left-color: var(--ok); background: #e2f4ee; }
@@ -40,7 +42,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .evidence { color: #444; font-size: 13.5px; }
 .evidence code, code { font-family: "Liberation Mono", Menlo, Consolas, monospace; font-size: 13px; background: var(--soft); padding: 0 3px; border-radius: 3px; }
 figure { margin: 10px 0 20px; }
-figure svg { width: 100%; max-width: 960px; height: auto; display: block; }
+figure svg { width: 100%; height: auto; display: block; }
 figcaption { color: #555; font-size: 13px; }
 .note { color: #555; font-size: 13.5px; }
 details summary { cursor: pointer; color: #333; margin: 6px 0; }
@@ -68,7 +70,9 @@ footer { margin-top: 36px; color: #777; font-size: 13px; }
 <section class="run">
 <h2>{{.Name}}</h2>
 <div class="verdict {{.VerdictClass}}">
-<div class="word">Verdict: {{.Verdict}}</div>
+{{if .Headline}}<div class="word">{{.ClassWord}}</div>
+<div class="headline">{{.Headline}}</div>
+<div class="kind">Verdict {{.Verdict}}{{if .KindNoun}} · {{.KindNoun}}{{end}}</div>{{else}}<div class="word">Verdict: {{.Verdict}}</div>{{if .KindNoun}}<div class="kind">{{.KindNoun}}</div>{{end}}{{end}}
 {{if .Reasons}}<ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{else}}<div>No detector raised a warning or an alert.</div>{{end}}
 </div>
 {{if .Diagnosis}}<p class="diagnosis">{{.Diagnosis}}</p>{{end}}

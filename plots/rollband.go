@@ -102,19 +102,3 @@ func RollingBands(x, y []float64, w, buckets int) (raw Bands, mean, lo, hi []flo
 	}
 	return raw, mean, lo, hi
 }
-
-// rollingMeanAt is the rolling mean of y over the w records ending at i
-// (NaN skipped), NaN when there is none: Rolling's mean at one index.
-func rollingMeanAt(y []float64, w, i int) float64 {
-	s, c := 0.0, 0
-	for j := max(0, i-w+1); j <= i && j < len(y); j++ {
-		if v := y[j]; v == v {
-			s += v
-			c++
-		}
-	}
-	if c == 0 {
-		return math.NaN()
-	}
-	return s / float64(c)
-}

@@ -5,6 +5,12 @@ import (
 	"image/color"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
 
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -15,19 +21,24 @@ import (
 
 // Timeline draws the reward over the run: the raw reward (faint; per-bucket
 // min–max for long runs), its rolling mean over the audit window W with a
-// ±1 std band, the flagged step ranges of rep's findings shaded, alert
-// markers on the rolling mean coloured by status, and the reward ceiling
-// when opt.Config.HasMaxReward. rep may be nil (no findings drawn). It
+// ±1 std band (edged, so its legend swatch differs from the min–max band's),
+// the flagged step ranges of rep's findings shaded, the alerts as one rug
+// row per detector below the data with counts in the legend (addAlertRug),
+// and the reward ceiling when opt.Config.HasMaxReward. Axis words follow the
+// kind of run (rep.Kind, else analysis.DetectKind): "episode return" for
+// classic RL, "reward" for LLM runs. rep may be nil (no findings drawn). It
 // returns an error wrapping ErrNotApplicable when the run has no reward.
 func Timeline(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, error) {
 	y, ok := run.Column(ingest.ColReward)
 	if !ok || run.Len() == 0 {
 		return nil, fmt.Errorf("timeline: %w: the run has no reward column (map one with --map reward=<key>)", ErrNotApplicable)
 	}
-	x, xlabel := xAxisLazy(run)
+	kind := kindOf(run, rep)
+	x, xlabel := xAxisLazyKind(run, kind)
 	w := opt.window(run)
-	f := &Figure{Kind: "timeline", Title: "Reward over the run"}
-	pa := newPanel("", xlabel, "reward (as logged)")
+	word := kind.RewardLabel()
+	f := &Figure{Kind: "timeline", Title: upperFirst(word) + " over the run"}
+	pa := newPanel("", xlabel, word+" (as logged)")
 	f.Panels = []*Panel{pa}
 
 	if spans := flaggedRanges(rep); len(spans) > 0 {
@@ -35,59 +46,169 @@ func Timeline(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, erro
 	}
 	raw, mean, lo, hi := RollingBands(x, y, w, opt.Buckets)
 	if raw.PerBucket == 1 {
-		pa.add("reward", &Line{X: raw.X, Y: raw.Mean, LineStyle: thin(Fade(SkyBlue, 0.55))})
+		pa.add(word, &Line{X: raw.X, Y: raw.Mean, LineStyle: thin(Fade(SkyBlue, 0.55))})
 	} else {
-		pa.add("reward, bucket min–max", &Band{X: raw.X, Lo: raw.Min, Hi: raw.Max, Color: Fade(SkyBlue, 0.35)})
+		pa.add(word+", bucket min–max", &Band{X: raw.X, Lo: raw.Min, Hi: raw.Max, Color: Fade(SkyBlue, 0.35)})
 		f.Notes = append(f.Notes, fmt.Sprintf("%d records drawn as %d buckets of %d (min, max and mean per bucket, so spikes survive).",
 			run.Len(), raw.Len(), raw.PerBucket))
 	}
-	pa.add("±1 std", &Band{X: raw.X, Lo: lo, Hi: hi, Color: Fade(Blue, 0.18)})
+	pa.add("±1 std", &Band{X: raw.X, Lo: lo, Hi: hi, Color: Fade(Blue, 0.18), Edge: Fade(Blue, 0.5)})
 	pa.add(fmt.Sprintf("rolling mean (W=%d)", w), NewLine(raw.X, mean, Blue))
 	if opt.Config.HasMaxReward {
 		pa.add(fmt.Sprintf("ceiling (--max-reward %s)", humanNum(opt.Config.MaxReward)),
 			NewHLine(opt.Config.MaxReward, Vermillion))
 	}
-	addAlertMarkers(pa, rep, x, func(i int) float64 { return rollingMeanAt(y, w, i) })
+	addAlertRug(pa, rep, "", x)
 	return f, nil
 }
 
-// addAlertMarkers puts one marker per alert at its record on the curve
-// cur (NaN points fall back to the curve's last finite value before it;
-// x == nil means x[i] = i),
-// one legend entry per status present.
-func addAlertMarkers(pa *Panel, rep *analysis.Report, x []float64, cur func(int) float64) {
+// Alert rugs: each detector's alerts are drawn as a row of thin ticks in
+// the strip between the x axis and the data area (a rug), so that any
+// number of alerts leaves the curve visible; many alerts close together
+// merge into a band.
+const (
+	rugRow = 5.0 // points per rug row
+	rugGap = 2.0 // points between rows
+)
+
+// addAlertRug draws rep's alerts (only detector det's when det != "") as one
+// rug row per detector below the data, ticks coloured by status (warning
+// orange, alert vermillion), with one legend entry per detector giving its
+// counts ("variance: 1,794 warnings, 3 alerts"). An alert is placed at its
+// RunStep (its record when x == nil); alerts whose position is unknown are
+// still counted. Detector rows are in the order the detectors first alert.
+func addAlertRug(pa *Panel, rep *analysis.Report, det string, x []float64) {
 	if rep == nil || len(rep.Alerts) == 0 {
 		return
 	}
-	byStatus := map[analysis.Status]*Markers{}
 	sorted := x == nil || sort.Float64sAreSorted(x)
+	var order []string
+	rugs := map[string]*Rug{}
 	for _, a := range rep.Alerts {
-		i := rowOf(x, sorted, a)
-		if i < 0 {
+		if det != "" && a.Detector != det {
 			continue
 		}
-		yv := math.NaN()
-		for j := i; j >= 0 && j > i-100000 && math.IsNaN(yv); j-- {
-			yv = cur(j)
+		r := rugs[a.Detector]
+		if r == nil {
+			r = &Rug{Row: len(order), Label: a.Detector}
+			rugs[a.Detector] = r
+			order = append(order, a.Detector)
 		}
-		if math.IsNaN(yv) {
-			continue
+		pos := math.NaN()
+		if i := rowOf(x, sorted, a); i >= 0 {
+			pos = xAt(x, i)
 		}
-		m := byStatus[a.Status]
-		if m == nil {
-			m = NewMarkers(nil, nil, StatusColor(a.Status))
-			if a.Status == analysis.StatusWarning {
-				m.Shape = draw.BoxGlyph{}
-			}
-			byStatus[a.Status] = m
+		r.X = append(r.X, pos)
+		r.Colors = append(r.Colors, StatusColor(a.Status))
+		if a.Status == analysis.StatusAlert {
+			r.alerts++
+		} else {
+			r.warnings++
 		}
-		m.X = append(m.X, xAt(x, i))
-		m.Y = append(m.Y, yv)
 	}
-	for _, s := range []analysis.Status{analysis.StatusWarning, analysis.StatusAlert} {
-		if m := byStatus[s]; m != nil {
-			pa.add(fmt.Sprintf("%s raised (%d)", lower(string(s)), len(m.X)), m)
+	if len(order) == 0 {
+		return
+	}
+	pa.Plot.X.Padding = vg.Points(float64(len(order))*(rugRow+rugGap) + 3)
+	for _, d := range order {
+		r := rugs[d]
+		r.Color = Orange
+		if r.alerts > 0 {
+			r.Color = Vermillion
 		}
+		var parts []string
+		if r.warnings > 0 {
+			parts = append(parts, plural(r.warnings, "warning"))
+		}
+		if r.alerts > 0 {
+			parts = append(parts, plural(r.alerts, "alert"))
+		}
+		pa.add(d+": "+strings.Join(parts, ", "), r)
+	}
+}
+
+// plural formats "1 warning", "1,794 warnings".
+func plural(n int, word string) string {
+	s := commas(n) + " " + word
+	if n != 1 {
+		s += "s"
+	}
+	return s
+}
+
+// commas formats n with thousands separators.
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// Rug draws thin vertical ticks at X in row Row of the strip below the data
+// area (row 0 nearest the data), each in its own colour, with Label in
+// small type at the row's left end. It has no data range: it never changes
+// the axes.
+type Rug struct {
+	X      []float64
+	Colors []color.Color
+	Color  color.Color // thumbnail and default colour
+	Row    int
+	Label  string
+
+	warnings, alerts int
+}
+
+// Plot implements plot.Plotter.
+func (r *Rug) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	top := c.Min.Y - vg.Points(2+float64(r.Row)*(rugRow+rugGap))
+	bot := top - vg.Points(rugRow)
+	// Ticks that land on the same half point as the last one drawn in the
+	// same colour add nothing: skip them, so a million alerts draw as fast
+	// as a few hundred.
+	lastPx, lastCol := vg.Length(math.Inf(-1)), color.Color(nil)
+	for i, x := range r.X {
+		if !finite(x) {
+			continue
+		}
+		px := trX(x)
+		if !c.ContainsX(px) {
+			continue
+		}
+		col := r.Color
+		if i < len(r.Colors) && r.Colors[i] != nil {
+			col = r.Colors[i]
+		}
+		if col == lastCol && math.Abs(float64(px-lastPx)) < 0.5 {
+			continue
+		}
+		lastPx, lastCol = px, col
+		c.StrokeLine2(draw.LineStyle{Color: col, Width: vg.Points(1)}, px, bot, px, top)
+	}
+	if r.Label != "" { // over the ticks, on a translucent box
+		sty := text.Style{Font: font.From(sansFont, 6.5), Color: Black, XAlign: draw.XLeft, YAlign: draw.YCenter,
+			Handler: text.Plain{Fonts: font.DefaultCache}}
+		pt := vg.Point{X: c.Min.X + vg.Points(2), Y: (top + bot) / 2}
+		w, h := sty.Width(r.Label), sty.Height(r.Label)
+		c.FillPolygon(Fade(White, 0.75), []vg.Point{{X: pt.X - 1, Y: pt.Y - h/2}, {X: pt.X + w + 1, Y: pt.Y - h/2},
+			{X: pt.X + w + 1, Y: pt.Y + h/2}, {X: pt.X - 1, Y: pt.Y + h/2}})
+		c.FillText(sty, pt, r.Label)
+	}
+}
+
+// Thumbnail implements plot.Thumbnailer: a few ticks.
+func (r *Rug) Thumbnail(c *draw.Canvas) {
+	h := (c.Max.Y - c.Min.Y) / 3
+	mid := c.Center().Y
+	for k := 0; k < 5; k++ {
+		x := c.Min.X + (c.Max.X-c.Min.X)*vg.Length(k)/4
+		c.StrokeLine2(draw.LineStyle{Color: r.Color, Width: vg.Points(1)}, x, mid-h, x, mid+h)
 	}
 }
 

@@ -297,16 +297,26 @@ func auditOne(cmd string, fs *flag.FlagSet, in *inputFlags, af *auditFlags, form
 	if err := checkGold(run, a.cfg.Gold); err != nil {
 		return a, usageError(stderr, cmd, "%v", err), false
 	}
-	if a.rep, err = analysis.Audit(run, a.cfg); err != nil {
+	if a.rep, err = auditRun(a.path, run, a.cfg); err != nil {
 		return a, inputError(stderr, err), false
-	}
-	// An empty log must not pass a CI gate. rewardspy's own audit says "No
-	// records found" and exits 0; --detectors rewardspy keeps that.
-	if a.rep.Records == 0 && !analysis.RewardspyMode(a.cfg.Detectors) {
-		return a, inputError(stderr, fmt.Errorf("%s: %w", a.path, errNoRecords(run))), false
 	}
 	a.run = run
 	return a, exitOK, true
+}
+
+// auditRun audits run (read from path). An empty log must not pass a CI
+// gate, so a run with no record to audit is an error (exit 2), except in
+// rewardspy mode (--detectors rewardspy), where rewardspy's own audit says
+// "No records found" and exits 0.
+func auditRun(path string, run *ingest.Run, cfg analysis.Config) (*analysis.Report, error) {
+	rep, err := analysis.Audit(run, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Records == 0 && !analysis.RewardspyMode(cfg.Detectors) {
+		return nil, fmt.Errorf("%s: %w", path, errNoRecords(run))
+	}
+	return rep, nil
 }
 
 // errEmptyRun: the run has no record with a reward.

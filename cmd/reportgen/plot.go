@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/goodhart-rl/goodhart/analysis"
@@ -81,7 +82,7 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return inputError(stderr, err)
 	}
-	rep, err := analysis.Audit(run, cfg)
+	rep, err := auditRun(pos[0], run, cfg)
 	if err != nil {
 		return inputError(stderr, err)
 	}
@@ -102,6 +103,9 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "reportgen plot: %s: %v\n", pos[0], err)
 		return exitUsage
 	}
+	// A standalone image carries the run's name: it travels without the
+	// report around it.
+	fig.Title += " — " + plots.ShortName(filepath.Base(pos[0]))
 	if err := fig.Save(out); err != nil {
 		fmt.Fprintf(stderr, "reportgen plot: %v\n", err)
 		return exitUsage

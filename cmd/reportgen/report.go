@@ -125,7 +125,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 			return expectedError(stderr, "report", err)
 		}
 		bar.step()
-		rep, err := analysis.Audit(run, cfg)
+		rep, err := auditRun(p, run, cfg)
 		if err != nil {
 			bar.done()
 			return inputError(stderr, err)
@@ -199,7 +199,8 @@ func runName(p string, all []string) string {
 }
 
 // writePNGs writes <stem>-<kind>.png for every figure of every run (see
-// pngStems), refusing to overwrite any of the files in keep.
+// pngStems), with the run's name in each figure's title, refusing to
+// overwrite any of the files in keep.
 func writePNGs(dir string, runs []*plots.RunReport, keep []fileArg) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--png: %w", err)
@@ -214,7 +215,13 @@ func writePNGs(dir string, runs []*plots.RunReport, keep []fileArg) error {
 			if err := checkOutputs(keep, []fileArg{{"--png", path}}); err != nil {
 				return err
 			}
-			if err := f.Save(path); err != nil {
+			// A standalone PNG travels without the report: it carries the
+			// run's name in its title.
+			title := f.Title
+			f.Title += " — " + plots.ShortName(runs[i].Name)
+			err := f.Save(path)
+			f.Title = title
+			if err != nil {
 				return err
 			}
 		}

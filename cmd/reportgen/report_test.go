@@ -30,11 +30,11 @@ func TestReportCommand(t *testing.T) {
 		contains []string
 	}{
 		{"hacked run is flagged", []string{"report", hacked, "-o", filepath.Join(dir, "h.html")}, exitFlagged,
-			[]string{"Verdict: HACKING", "Reward over the run", "hacked.jsonl"}},
+			[]string{"Reward hacking", "Reward over the run", "hacked.jsonl"}},
 		{"healthy run is clean", []string{"report", healthy, "-o", filepath.Join(dir, "ok.html")}, exitOK,
-			[]string{"Verdict: HEALTHY", "No detector raised a warning or an alert."}},
-		{"empty run: collecting, no figures", []string{"report", ingesttest.Testdata(t, "conformance", "rewardspy", "empty", "run.jsonl"),
-			"-o", filepath.Join(dir, "empty.html")}, exitOK, []string{"Verdict: COLLECTING", "Nothing flagged", "records</th><td>0"}},
+			[]string{">Healthy", "No detector raised a warning or an alert."}},
+		{"empty run in rewardspy mode: collecting, no figures", []string{"report", ingesttest.Testdata(t, "conformance", "rewardspy", "empty", "run.jsonl"),
+			"-o", filepath.Join(dir, "empty.html"), "--detectors", "rewardspy"}, exitOK, []string{"Collecting", "Nothing flagged", "records</th><td>0"}},
 		{"two runs side by side, flags after the files", []string{"report", hacked, healthy, "-o", filepath.Join(dir, "two.html"),
 			"--expected", "correctness=0.7,format=0.3"}, exitFlagged,
 			[]string{"Runs side by side", "Reward balance by component", "Alignment session", "Balance over the last 200 records"}},

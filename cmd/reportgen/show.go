@@ -135,7 +135,7 @@ func runShowPlain(o *showOptions, stdout, stderr io.Writer) int {
 			return expectedError(stderr, "show", err)
 		}
 	}
-	rep, err := analysis.Audit(run, o.cfg)
+	rep, err := auditRun(o.path, run, o.cfg)
 	if err != nil {
 		return inputError(stderr, err)
 	}
