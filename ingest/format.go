@@ -138,6 +138,7 @@ func Read(r io.Reader, name string, opt Options) (*Run, error) {
 	if run.Format == "" {
 		run.Format = f.Name
 	}
+	WellKnown(run, opt)
 	if opt.Grain != "" {
 		run.Grain = opt.Grain
 	}

@@ -449,7 +449,8 @@ var tfRewardNames = map[string]bool{"reward": true, "train_reward": true, "ep_re
 func isGoodhartColumn(tag string) bool {
 	switch tag {
 	case ColStep, ColReward, ColRewardStd, ColLength, ColGroup, ColZeroStdFrac, ColClipRatio,
-		ColKL, ColEntropy, ColTime, ColDurationMS, ColInputLength:
+		ColKL, ColEntropy, ColTime, ColDurationMS, ColInputLength,
+		ColChosen, ColRejected, ColMargin, ColPrefAccuracy:
 		return true
 	}
 	for _, p := range []string{ComponentPrefix, EvalPrefix, ExtraPrefix} {
@@ -463,6 +464,9 @@ func isGoodhartColumn(tag string) bool {
 // tfCanonical returns the canonical column a foreign tag maps to, or "".
 func tfCanonical(tag string) string {
 	if c, ok := tfKnownTags[tag]; ok {
+		return c
+	}
+	if c := WellKnownColumn(tag); c != "" {
 		return c
 	}
 	for _, p := range []string{"eval/", "val/", "val-core/"} {
