@@ -359,4 +359,3 @@ func trainerDict(pairs []pyPair) bool {
 	}
 	return false
 }
-
