@@ -377,3 +377,26 @@ func setRewardKey(run *Run, origin map[string]string, m map[string]string) {
 		setMeta(run, MetaRewardKey, src, false)
 	}
 }
+
+// fixedRewardKeys are the reward keys formats map by their own rule.
+var fixedRewardKeys = map[string]string{
+	"rewardspy-jsonl": "scalar_reward", "sb3-monitor": "r", "rewardguard": "reward",
+	"trl": "reward", "trl-console": "reward", "verl": "critic/score/mean", "verl-jsonl": "critic/score/mean",
+}
+
+// AutoRewardKey returns the source key that became the reward by the
+// well-known key table (e.g. "train_reward", "rewards/margins",
+// "rollout/ep_rew_mean"), or "" when the reward is the format's own fixed
+// field (SB3's r, TRL's reward, verl's critic/score/mean), a column named
+// reward, or was mapped with Options.Map. The command line prints it once
+// ("reward = train_reward") so the user knows what is being audited.
+func AutoRewardKey(run *Run, opt Options) string {
+	if run == nil {
+		return ""
+	}
+	k := run.Meta[MetaRewardKey]
+	if _, mapped := opt.Map[ColReward]; mapped || k == "" || k == ColReward || k == fixedRewardKeys[run.Format] {
+		return ""
+	}
+	return k
+}
