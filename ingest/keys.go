@@ -244,6 +244,12 @@ func WellKnown(run *Run, opt Options) {
 	}
 	if src, ok := opt.Map[ColReward]; ok {
 		setMeta(run, MetaRewardKey, src, true)
+	} else if run.Has(ColReward) {
+		k := fixedRewardKeys[run.Format]
+		if k == "" {
+			k = ColReward
+		}
+		setMeta(run, MetaRewardKey, k, false)
 	}
 	if generic[run.Format] && !hadStd && (run.Has(ColRewardStd) || run.Has(ColZeroStdFrac)) {
 		// A within-step spread column makes a step log (see InferGrain).

@@ -267,7 +267,7 @@ func auditOne(cmd string, fs *flag.FlagSet, in *inputFlags, af *auditFlags, form
 		return a, usageError(stderr, cmd, "%v", err), false
 	}
 	if len(pos) != 1 {
-		return a, usageError(stderr, cmd, "want exactly one RUN (a log file or a run folder), got %d", len(pos)), false
+		return a, usageError(stderr, cmd, "want exactly one RUN file or run folder, got %d", len(pos)), false
 	}
 	if *format != "text" && *format != "json" {
 		return a, usageError(stderr, cmd, "--format %q: want text or json", *format), false
