@@ -209,6 +209,7 @@ func readTRLConsole(r io.Reader, name string, opt Options) (*Run, error) {
 	type rec struct {
 		line  int
 		pairs []pyPair
+		vals  []float64
 	}
 	var recs []rec
 	lengthKey := "completion_length"
@@ -245,12 +246,27 @@ func readTRLConsole(r io.Reader, name string, opt Options) (*Run, error) {
 				if !trainerDict(pairs) {
 					continue
 				}
+				vals := make([]float64, len(pairs))
+				summary := false
 				for _, p := range pairs {
+					summary = summary || p.key == "train_runtime"
+				}
+				for i, p := range pairs {
 					if p.key == "completions/mean_length" {
 						lengthKey = p.key
 					}
+					v, ok := pyNumber(p.val)
+					if !ok {
+						v = math.NaN()
+						if !summary { // the summary goes to Run.Meta as text
+							if e := t.issues.add(lineNo, p.key, fmt.Sprintf("value %q is not a number", clip(p.val, 40)), false); e != nil {
+								return nil, e
+							}
+						}
+					}
+					vals[i] = v
 				}
-				recs = append(recs, rec{lineNo, pairs})
+				recs = append(recs, rec{lineNo, pairs, vals})
 			}
 		}
 		if err == io.EOF {
@@ -304,18 +320,11 @@ func readTRLConsole(r io.Reader, name string, opt Options) (*Run, error) {
 		if hasStep && kind == "train" {
 			count++
 		}
-		for _, p := range rc.pairs {
-			if p.key == "step" {
+		for i, p := range rc.pairs {
+			if p.key == "step" || math.IsNaN(rc.vals[i]) && !isNaNText(p.val) {
 				continue
 			}
-			v, ok := pyNumber(p.val)
-			if !ok {
-				if e := t.issues.add(rc.line, p.key, fmt.Sprintf("value %q is not a number", clip(p.val, 40)), false); e != nil {
-					return nil, e
-				}
-				continue
-			}
-			t.put(row, trlColumn(p.key, lengthKey), p.key, v)
+			t.put(row, trlColumn(p.key, lengthKey), p.key, rc.vals[i])
 		}
 	}
 	run := t.run("trl-console", GrainStep)
@@ -340,6 +349,15 @@ func looksTrainerDict(d []byte) bool {
 		if bytes.Contains(d, []byte("'"+k+"':")) {
 			return true
 		}
+	}
+	return false
+}
+
+// isNaNText reports whether a value was written as a missing number.
+func isNaNText(s string) bool {
+	switch strings.TrimSpace(s) {
+	case "nan", "NaN", "None":
+		return true
 	}
 	return false
 }
