@@ -47,7 +47,7 @@ import (
 type Source struct {
 	Name  string   // the run's path as the user would type it (a file or a folder)
 	Kind  string   // "file", "hf-checkpoint", "tensorboard", "sb3-monitor", "mlflow", "wandb"
-	Files []string // the files read, in reading order (for mlflow: the run folder)
+	Files []string // the files read, in reading order (for mlflow: the run's metrics folder)
 	Note  string   // what was chosen, e.g. "newest of 3 checkpoints"
 	dir   string   // the folder the user named, for Describe
 }
@@ -160,7 +160,7 @@ func folderRun(dir string) (Source, bool) {
 		return Source{Name: dir, Kind: "wandb", Files: []string{m[len(m)-1]}, Note: note}, true
 	}
 	if isMLflowRun(dir) {
-		return Source{Name: dir, Kind: "mlflow", Files: []string{dir}}, true
+		return Source{Name: dir, Kind: "mlflow", Files: []string{filepath.Join(dir, "metrics")}}, true
 	}
 	top := filepath.Join(dir, "trainer_state.json")
 	if fi, err := os.Stat(top); err == nil && !fi.IsDir() {
@@ -321,7 +321,7 @@ func ReadSource(src Source, opt Options) (*Run, error) {
 	var err error
 	switch src.Kind {
 	case "mlflow":
-		run, err = ReadMLflowRun(src.Files[0], opt)
+		run, err = ReadMLflowRun(filepath.Dir(src.Files[0]), opt)
 	case "tensorboard", "sb3-monitor":
 		var runs []*Run
 		for _, f := range src.Files {
