@@ -189,8 +189,8 @@ func TestDirTensorBoard(t *testing.T) {
 func TestDirSB3(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"logs/ppo_1/0.monitor.csv":              "#{\"t_start\": 1000.0, \"env_id\": \"CartPole-v1\"}\nr,l,t\n10,10,1.0\n30,30,5.0\n",
-		"logs/ppo_1/1.monitor.csv":              "#{\"t_start\": 1002.0, \"env_id\": \"CartPole-v1\"}\nr,l,t\n20,20,1.0\n",
+		"logs/ppo_1/0.monitor.csv":               "#{\"t_start\": 1000.0, \"env_id\": \"CartPole-v1\"}\nr,l,t\n10,10,1.0\n30,30,5.0\n",
+		"logs/ppo_1/1.monitor.csv":               "#{\"t_start\": 1002.0, \"env_id\": \"CartPole-v1\"}\nr,l,t\n20,20,1.0\n",
 		"logs/ppo_1/PPO_1/events.out.tfevents.x": "not read",
 	})
 	run, src, err := ingest.ReadPath(filepath.Join(dir, "logs"), ingest.Options{})
