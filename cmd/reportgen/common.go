@@ -23,7 +23,7 @@ type inputFlags struct {
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.format, "input-format", "", "force the input format (default: detect from content)")
+	fs.StringVar(&f.format, "input-format", "", "force the input format (default: detect from content). RUN may also be a folder: an HF output or checkpoint folder,\na TensorBoard log dir, an SB3 log folder, an MLflow run (mlruns/<exp>/<run>) or a W&B run (wandb/run-*)")
 	fs.StringVar(&f.mapping, "map", "", "map source keys to columns, e.g. reward=train_reward,length=len")
 	fs.StringVar(&f.grain, "grain", "", "what one row is: call|sample|episode|step (default: inferred)")
 	fs.BoolVar(&f.strict, "strict", false, "treat any malformed record as an error (exit 2)")
