@@ -623,6 +623,7 @@ func (t *tailer) decode(buf []byte, firstLine int) error {
 	if run.Format == "" {
 		run.Format = t.format.Name
 	}
+	WellKnown(run, o) // as Read does: well-known reward and column keys
 	if t.opt.Grain != "" {
 		run.Grain = t.opt.Grain
 	}
