@@ -38,7 +38,9 @@ import (
 //     folder are one vectorised run, merged by wall time; TensorBoard files
 //     under an SB3 run's folder are the same run and are not listed again),
 //     and any other file whose content is a known format (verl console
-//     logs, JSONL, ...). Hidden folders, .git and artifacts/ are skipped.
+//     logs, JSONL, ...; not single *.json documents, and CSV only by a .csv
+//     name). Hidden folders, artifacts/ and node_modules/ are skipped, and
+//     at most 2000 files are opened to sniff their format.
 //
 // No run at all is an ErrNotARun error that says what was looked for.
 
@@ -192,11 +194,19 @@ func folderRun(dir string) (Source, bool) {
 	return Source{}, false
 }
 
+// maxScanFiles caps how many files scanDir opens to sniff their format, so
+// that pointing at a home folder ends quickly.
+const maxScanFiles = 2000
+
 // scanDir applies rule 4.
 func scanDir(root string) []Source {
 	var out []Source
+	budget := maxScanFiles
 	var walk func(dir string, depth int)
 	walk = func(dir string, depth int) {
+		if budget <= 0 {
+			return
+		}
 		if dir != root {
 			if s, ok := folderRun(dir); ok {
 				out = append(out, s)
@@ -258,6 +268,9 @@ func scanDir(root string) []Source {
 			out = append(out, Source{Name: dir, Kind: "tensorboard", Files: events, Note: plural(len(events), "event file")})
 		}
 		for _, p := range others {
+			if budget--; budget < 0 {
+				return
+			}
 			if looksLikeRun(p) {
 				out = append(out, Source{Name: p, Kind: "file", Files: []string{p}})
 			}
@@ -290,9 +303,10 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss merged", n, noun)
 }
 
-// looksLikeRun reports whether a file's content is a known run format
-// (other than an empty file or the generic CSV, which many non-run files
-// resemble).
+// looksLikeRun reports whether a file's content is a known run format.
+// Empty files, text that only the generic CSV reader would take (unless the
+// name ends in .csv) and single JSON documents (*.json, unless they are a
+// trainer_state.json) are not runs: folders are full of config files.
 func looksLikeRun(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
@@ -306,8 +320,14 @@ func looksLikeRun(path string) bool {
 		return true // gzipped: let the reader decide
 	}
 	name, err := Detect(head, path)
-	if err != nil || name == "csv" || len(strings.TrimSpace(string(head))) == 0 {
+	lower := strings.ToLower(path)
+	switch {
+	case err != nil || len(strings.TrimSpace(string(head))) == 0:
 		return false
+	case name == "csv":
+		return strings.HasSuffix(lower, ".csv") || strings.HasSuffix(lower, ".csv.gz")
+	case name == "jsonl" || name == "rewardspy-jsonl":
+		return !strings.HasSuffix(lower, ".json")
 	}
 	return true
 }

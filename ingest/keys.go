@@ -211,8 +211,11 @@ func WellKnown(run *Run, opt Options) {
 			}
 		}
 	}
-	if !tb && !run.Has(ColReward) && !mapped(ColReward) {
+	if !run.Has(ColReward) && !mapped(ColReward) {
 		for _, rk := range RewardKeys {
+			if tb && rk.Key != "rewards/margins" {
+				continue // tfCanonical already chose among the tags
+			}
 			if rk.Key == "rewards/margins" {
 				if m, ok := run.Column(ColMargin); ok {
 					run.SetColumn(ColReward, append([]float64(nil), m...))

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -108,5 +109,28 @@ func TestWellKnownColumnAndGold(t *testing.T) {
 	}
 	if !strings.Contains(ingest.RewardKeys[0].Key, "reward") {
 		t.Error("reward is the first candidate")
+	}
+}
+
+// TestWellKnownTensorBoardDPO: a DPO run logged to TensorBoard by the HF
+// Trainer (train/rewards/...) reads as a preference run, margin = reward.
+func TestWellKnownTensorBoardDPO(t *testing.T) {
+	src := ingest.NewRun(3)
+	src.SetColumn("step", []float64{10, 20, 30})
+	src.SetColumn("train/rewards/margins", []float64{0.1, 2, 9})
+	src.SetColumn("train/rewards/chosen", []float64{0, -1, -2})
+	src.SetColumn("train/rewards/accuracies", []float64{0.5, 1, 1})
+	var b bytes.Buffer
+	if err := ingest.WriteTFEvents(&b, src); err != nil {
+		t.Fatal(err)
+	}
+	run, err := ingest.Read(&b, "events.out.tfevents.1", ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := run.Column("reward")
+	if run.Format != "tfevents" || len(r) != 3 || r[2] != 9 || !run.Has("chosen_reward") || !run.Has("pref_accuracy") ||
+		run.Meta[ingest.MetaKind] != "preference" || run.Meta[ingest.MetaRewardKey] != "rewards/margins" {
+		t.Errorf("cols %v reward %v meta %v", run.Columns(), r, run.Meta)
 	}
 }
