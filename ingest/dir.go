@@ -19,8 +19,9 @@ import (
 // A file is one run (read by content, as ReadFile does), except the side
 // files of a W&B run folder (output.log, config.yaml, wandb-summary.json,
 // wandb-metadata.json, requirements.txt, conda-environment.yaml,
-// debug.log, debug-internal.log), which are an ErrNotARun error that
-// says to read the folder.
+// debug.log, debug-internal.log) and the files of an MLflow run folder
+// (metrics/, params/, tags/), which are an ErrNotARun error that says
+// which folder to read.
 //
 // A directory is looked at in this order; the first rule that matches
 // decides:
@@ -104,6 +105,28 @@ func wandbRunOf(path string) string {
 	return ""
 }
 
+// partOfFolderRun returns an ErrNotARun error when path is a file inside a
+// run that is read as a folder (a W&B run's side files, an MLflow run's
+// metric, param or tag files), naming the folder to read instead.
+func partOfFolderRun(path string) error {
+	if d := wandbRunOf(path); d != "" {
+		return fmt.Errorf("%s: %w: this is a side file of the W&B run folder %s; read the folder: reportgen audit %s",
+			path, ErrNotARun, d, d)
+	}
+	dir := filepath.Dir(path)
+	for i := 0; i < 8 && dir != filepath.Dir(dir); i++ {
+		switch filepath.Base(dir) {
+		case "metrics", "params", "tags":
+			if run := filepath.Dir(dir); isMLflowRun(run) {
+				return fmt.Errorf("%s: %w: this is one file of the MLflow run %s; read the run folder: reportgen audit %s",
+					path, ErrNotARun, run, run)
+			}
+		}
+		dir = filepath.Dir(dir)
+	}
+	return nil
+}
+
 // isWandbRun reports whether dir is a W&B run folder.
 func isWandbRun(dir string) bool {
 	if fi, err := os.Stat(filepath.Join(dir, "files", "wandb-history.jsonl")); err == nil && !fi.IsDir() {
@@ -126,9 +149,8 @@ func ResolvePath(path string) ([]Source, error) {
 		return nil, err
 	}
 	if !fi.IsDir() {
-		if d := wandbRunOf(path); d != "" {
-			return nil, fmt.Errorf("%s: %w: this is a side file of the W&B run folder %s; read the folder: reportgen audit %s",
-				path, ErrNotARun, d, d)
+		if err := partOfFolderRun(path); err != nil {
+			return nil, err
 		}
 		return []Source{{Name: path, Kind: "file", Files: []string{path}}}, nil
 	}

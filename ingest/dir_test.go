@@ -118,6 +118,10 @@ func TestMLflowEdges(t *testing.T) {
 	if !errors.Is(err, ingest.ErrSeveralRuns) || !strings.Contains(err.Error(), "aaa (mlflow)") || !strings.Contains(err.Error(), "bbb (mlflow)") {
 		t.Errorf("several: %v", err)
 	}
+	_, err = ingest.ReadFile(filepath.Join(dir, "mlruns/0/bbb/metrics/train/reward/mean"), ingest.Options{})
+	if !errors.Is(err, ingest.ErrNotARun) || !strings.Contains(err.Error(), "read the run folder: reportgen audit "+filepath.Join(dir, "mlruns/0/bbb")) {
+		t.Errorf("metric file: %v", err)
+	}
 	bbb, err := ingest.ReadFile(filepath.Join(dir, "mlruns/0/bbb"), ingest.Options{})
 	if err != nil || bbb.Meta[ingest.MetaRewardKey] != "train/reward/mean" {
 		t.Errorf("bbb: %v %v", err, bbb)

@@ -87,17 +87,17 @@ func LookupFormat(name string) (*Format, error) {
 
 // ReadFile reads a run from path, gunzipping it when it starts with the gzip
 // magic bytes, and picking the format by content unless opt.Format is set.
-// A folder is read as ReadPath reads it (the one run it holds); a side file
-// of a W&B run folder (output.log, config.yaml, ...) is an ErrNotARun error
-// that names the folder to read instead.
+// A folder is read as ReadPath reads it (the one run it holds); a file that
+// is part of a folder run (a W&B run's output.log or config.yaml, an
+// MLflow run's metrics/<key>) is an ErrNotARun error that names the folder
+// to read instead.
 func ReadFile(path string, opt Options) (*Run, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		run, _, err := ReadPath(path, opt)
 		return run, err
 	}
-	if d := wandbRunOf(path); d != "" {
-		return nil, fmt.Errorf("%s: %w: this is a side file of the W&B run folder %s; read the folder: reportgen audit %s",
-			path, ErrNotARun, d, d)
+	if err := partOfFolderRun(path); err != nil {
+		return nil, err
 	}
 	return readOneFile(path, opt)
 }
