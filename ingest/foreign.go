@@ -18,8 +18,9 @@ type foreignPoint struct {
 // step wins). Keys are named by the well-known table as TensorBoard tags
 // are (tfCanonical: rollout/ep_rew_mean -> reward, train/rewards/<f>/mean ->
 // component.<f>, eval/<m> -> eval.<m>, ...), but a canonical column goes to
-// a key only when exactly one key claims it and no key already has that
-// name; everything else is extra.<key>. timeKey, when logged, becomes the
+// one key only (the only claimant, or the table's first when all claimants
+// are in the table; see resolveClaims) and only when no key already has
+// that name; everything else is extra.<key>. timeKey, when logged, becomes the
 // time column.
 func buildForeign(name, format, timeKey string, points []foreignPoint, issues issueList, opt Options) (*Run, error) {
 	keys := map[string]bool{}
@@ -37,6 +38,7 @@ func buildForeign(name, format, timeKey string, points []foreignPoint, issues is
 			claim[c] = append(claim[c], k)
 		}
 	}
+	winner := resolveClaims(claim)
 	colOf := map[string]string{}
 	for k := range keys {
 		switch {
@@ -48,7 +50,7 @@ func buildForeign(name, format, timeKey string, points []foreignPoint, issues is
 			colOf[k] = k
 		default:
 			colOf[k] = ExtraPrefix + k
-			if c := tfCanonical(k); c != "" && len(claim[c]) == 1 && !keys[c] {
+			if c := tfCanonical(k); c != "" && winner[c] == k && !keys[c] {
 				colOf[k] = c
 			}
 		}

@@ -409,3 +409,59 @@ func AutoRewardKey(run *Run, opt Options) string {
 	}
 	return k
 }
+
+// keyRank is the priority of a source key for the canonical column col in
+// the well-known table (0 = first), or -1 when the table does not list it.
+func keyRank(col, key string) int {
+	for _, k := range keyForms(key) {
+		if col == ColReward {
+			for i, rk := range RewardKeys {
+				if strings.EqualFold(k, rk.Key) {
+					return i
+				}
+			}
+			continue
+		}
+		for _, r := range roleKeys {
+			if r.col != col {
+				continue
+			}
+			for i, rk := range r.keys {
+				if strings.EqualFold(k, rk) {
+					return i
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// resolveClaims picks, for each canonical column several foreign keys
+// claim, the one key that gets it: the only claimant; or, when every
+// claimant is in the well-known table, the one the table ranks first.
+// When a claimant was matched only by name (e.g. ".../reward" as a last
+// path element), two claimants are ambiguous and none gets the column.
+func resolveClaims(claim map[string][]string) map[string]string {
+	out := map[string]string{}
+	for col, keys := range claim {
+		if len(keys) == 1 {
+			out[col] = keys[0]
+			continue
+		}
+		best, bestRank := "", -1
+		for _, k := range keys {
+			r := keyRank(col, k)
+			if r < 0 {
+				best = ""
+				break
+			}
+			if best == "" || r < bestRank || r == bestRank && k < best {
+				best, bestRank = k, r
+			}
+		}
+		if best != "" {
+			out[col] = best
+		}
+	}
+	return out
+}

@@ -134,3 +134,39 @@ func TestWellKnownTensorBoardDPO(t *testing.T) {
 		t.Errorf("cols %v reward %v meta %v", run.Columns(), r, run.Meta)
 	}
 }
+
+// TestWellKnownClaims: several table keys for one column -> the table's
+// first; a name-only match beside another claimant -> ambiguous, unmapped.
+func TestWellKnownClaims(t *testing.T) {
+	read := func(tags ...string) *ingest.Run {
+		src := ingest.NewRun(2)
+		src.SetColumn("step", []float64{1, 2})
+		for i, tag := range tags {
+			src.SetColumn(tag, []float64{float64(i), float64(i) + 0.5})
+		}
+		var b bytes.Buffer
+		if err := ingest.WriteTFEvents(&b, src); err != nil {
+			t.Fatal(err)
+		}
+		run, err := ingest.Read(&b, "events.out.tfevents.1", ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	run := read("actor/kl_loss", "actor/kl", "critic/kl", "actor/entropy", "actor/entropy_loss")
+	if kl, _ := run.Column("kl"); kl[0] != 0 {
+		t.Errorf("kl from %v, want actor/kl_loss (0)", kl)
+	}
+	if e, _ := run.Column("entropy"); e[0] != 3 {
+		t.Errorf("entropy from %v, want actor/entropy (3)", e)
+	}
+	run = read("train/reward", "score")
+	if r, _ := run.Column("reward"); r[0] != 0 || run.Meta[ingest.MetaRewardKey] != "train/reward" {
+		t.Errorf("reward %v key %q, want train/reward", r, run.Meta[ingest.MetaRewardKey])
+	}
+	run = read("train/reward", "custom/reward")
+	if run.Has("reward") {
+		t.Errorf("ambiguous reward tags got a reward: %v", run.Meta)
+	}
+}

@@ -587,6 +587,7 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 			claim[c] = append(claim[c], tag)
 		}
 	}
+	winner := resolveClaims(claim)
 	colsOf := map[string][]string{}
 	for tag := range tags {
 		if isGoodhartColumn(tag) {
@@ -594,7 +595,7 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 			continue
 		}
 		cols := []string{ExtraPrefix + tag}
-		if c := tfCanonical(tag); c != "" && len(claim[c]) == 1 && !tags[c] {
+		if c := tfCanonical(tag); c != "" && winner[c] == tag && !tags[c] {
 			cols = append(cols, c)
 		}
 		colsOf[tag] = cols
