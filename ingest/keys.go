@@ -23,7 +23,9 @@ import (
 //  2. Reward: when there is no reward column and Options.Map names none,
 //     the first of RewardKeys present becomes the reward. rewards/margins
 //     (DPO, ORPO, KTO, CPO) is kept as the margin column and copied to the
-//     reward. Meta[MetaRewardKey] names the key.
+//     reward; a log with chosen and rejected rewards but no margin gets
+//     margin = chosen - rejected (TRL's own definition) first.
+//     Meta[MetaRewardKey] names the key.
 //  3. Gold / held-out metrics: extra.<key> with a held-out name becomes
 //     eval.<name> even without an eval_ prefix (see GoldName).
 //  4. Meta[MetaKind] is set when the format or the keys say it (see
@@ -209,6 +211,17 @@ func WellKnown(run *Run, opt Options) {
 				run.SetColumn(r.col, vals)
 				break
 			}
+		}
+	}
+	if !run.Has(ColMargin) && !mapped(ColMargin) {
+		ch, ok1 := run.Column(ColChosen)
+		rj, ok2 := run.Column(ColRejected)
+		if ok1 && ok2 {
+			m := make([]float64, len(ch))
+			for i := range m {
+				m[i] = ch[i] - rj[i]
+			}
+			run.SetColumn(ColMargin, m)
 		}
 	}
 	if !run.Has(ColReward) && !mapped(ColReward) {

@@ -49,6 +49,11 @@ func TestWellKnownRewardPick(t *testing.T) {
 	if r, _ := run.Column("reward"); r[0] != 2.5 {
 		t.Errorf("margin as reward: %v", r)
 	}
+	// Chosen and rejected without a margin: margin = chosen - rejected.
+	run = readString(t, `{"step":1,"rewards/chosen":1.5,"rewards/rejected":-0.5}`+"\n", "k.jsonl", ingest.Options{})
+	if m, _ := run.Column("margin"); len(m) != 1 || m[0] != 2 || run.Meta[ingest.MetaKind] != "preference" {
+		t.Errorf("computed margin: %v %v", m, run.Meta)
+	}
 	// rewards/accuracies is not the gold "accuracy"; a top-level accuracy is.
 	run = readString(t, `{"step":1,"reward":1,"accuracy":0.4,"rewards/accuracies":1}`+"\n", "h.jsonl", ingest.Options{})
 	if !run.Has("eval.accuracy") || !run.Has("pref_accuracy") || run.Has("eval.rewards/accuracies") {
