@@ -79,6 +79,10 @@ func buildForeign(name, format, timeKey string, points []foreignPoint, issues is
 		}
 	}
 	for _, p := range points {
+		if p.key == timeKey {
+			t.set(rowOf[p.step], colOf[p.key], p.v) // not a key to --map
+			continue
+		}
 		t.put(rowOf[p.step], colOf[p.key], p.key, p.v)
 	}
 	t.issues = issues
