@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math"
 	"os"
@@ -225,5 +226,31 @@ func TestDirErrors(t *testing.T) {
 	}
 	if _, err := ingest.ReadFile(filepath.Join(dir, "missing"), ingest.Options{}); !os.IsNotExist(err) {
 		t.Errorf("missing: %v", err)
+	}
+}
+
+// TestFollowFolder: following a folder follows its one run file; a folder
+// with several runs, or a run merged from several files, is an error.
+func TestFollowFolder(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"out/checkpoint-3/trainer_state.json": trainerState(1, 2, 3)})
+	n := 0
+	err := ingest.Follow(context.Background(), filepath.Join(dir, "out"), ingest.FollowOptions{Once: true}, func(ev ingest.FollowEvent) error {
+		if ev.Kind == ingest.FollowRecords {
+			n += ev.Run.Len()
+		}
+		return nil
+	})
+	if err != nil || n != 3 {
+		t.Errorf("follow folder: %v, %d records", err, n)
+	}
+	writeFiles(t, dir, map[string]string{"other/trainer_state.json": trainerState(1)})
+	err = ingest.Follow(context.Background(), dir, ingest.FollowOptions{Once: true}, func(ingest.FollowEvent) error { return nil })
+	if !errors.Is(err, ingest.ErrSeveralRuns) {
+		t.Errorf("several: %v", err)
+	}
+	err = ingest.Follow(context.Background(), ingesttest.Testdata(t, "mlflow"), ingest.FollowOptions{Once: true}, func(ingest.FollowEvent) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "follow works on one log file") {
+		t.Errorf("mlflow: %v", err)
 	}
 }
