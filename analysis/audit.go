@@ -185,7 +185,9 @@ func Audit(run *ingest.Run, cfg Config) (*Report, error) {
 	e.SetGrain(run.Grain)
 	reward, hasReward := run.Column(ingest.ColReward)
 	if run.Len() > 0 && !hasReward {
-		return nil, fmt.Errorf("%s: %w (map one with --map reward=<key>)", run.Source, ErrNoReward)
+		// The ingest error lists the run's numeric keys, best candidates
+		// first, and the --map line to type.
+		return nil, fmt.Errorf("%w: %w", ErrNoReward, ingest.NoRewardError(run))
 	}
 	// The batch detectors read the run only: run them on the other core
 	// while the engine replays it.

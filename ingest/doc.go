@@ -9,21 +9,47 @@
 // (file, line, field, message), counted in Run.Skipped and skipped, unless
 // Options.Strict asks for the first problem to be fatal.
 //
-// Column names follow DESIGN §1: canonical columns (step, reward, reward_std,
+// Column names: canonical columns (step, reward, reward_std,
 // component.<name>, length, group, zero_std_frac, clip_ratio, eval.<name>,
-// kl, entropy, time, duration_ms, call_id, input_length) plus extra.<key> for
+// kl, entropy, time, duration_ms, call_id, input_length, and for preference
+// optimisation chosen_reward, rejected_reward, margin, pref_accuracy) plus extra.<key> for
 // everything else a source logs. A value that a record does not have is NaN
 // in a numeric column (and "" in a string column); a column no record has is
 // simply absent, never zero-filled.
 //
 // Formats (registered by the files named after them, detected from content,
-// most specific first): trl (HF Trainer / TRL trainer_state.json), verl and
-// verl-jsonl (verl console logs and file-logger JSONL), sb3-monitor
-// (Stable-Baselines3 monitor.csv), tfevents (TensorBoard event files),
-// rewardguard (rewardguard training logs), rewardspy-jsonl, and the generic
-// jsonl, csv and parquet readers that take a --map. Each reader's file
-// comment gives its column mapping. The generic readers infer the grain and
-// merge trainer logs that write several lines per step (see InferGrain).
+// most specific first): trl (HF Trainer / TRL trainer_state.json),
+// trl-console (a TRL trainer's stdout: one {'loss': ..., 'reward': ...}
+// dict per step), verl and verl-jsonl (verl console logs and file-logger
+// JSONL), sb3-monitor (Stable-Baselines3 monitor.csv), tfevents
+// (TensorBoard event files), wandb and wandb-history (a W&B run's
+// run-<id>.wandb record file and files/wandb-history.jsonl), rewardguard
+// (rewardguard training logs), rewardspy-jsonl, and the generic jsonl, csv
+// and parquet readers that take a --map. Each reader's file comment gives
+// its column mapping. The generic readers infer the grain and merge trainer
+// logs that write several lines per step (see InferGrain).
+//
+// Well-known keys (keys.go): one table names what trainers log under their
+// own names: reward candidates in priority order (RewardKeys: reward,
+// reward/mean, train/reward, train_reward, critic/score/mean,
+// rewards/margins, rollout/ep_rew_mean, Environment/Cumulative Reward,
+// ...), length, kl, entropy, clip ratio and the DPO/ORPO/KTO columns, and
+// held-out metric names (GoldName: correctness, accuracy, pass@k,
+// test_score, val/..., eval/...). Read applies it to every run (WellKnown),
+// so a log with no reward column gets its best well-known key as the
+// reward without --map, and sets Run.Meta[MetaRewardKey] (the key) and
+// Run.Meta[MetaKind] (rewardspy, policy, preference or episodes) when the
+// format or the keys say it. NoRewardError lists a run's numeric keys,
+// best candidates first, when none fits.
+//
+// Folders (dir.go): ResolvePath finds the runs at a path (a W&B run
+// folder, an MLflow run folder, an HF output folder's trainer_state.json
+// or newest checkpoint, TensorBoard run folders, SB3 monitor files, and
+// log files of a known format below it), ReadSource reads one (merging the
+// event files of a TensorBoard run by step and the monitor files of a
+// vectorised SB3 run by time), ReadPath does both for a path that holds
+// one run, and Source.Describe says which files were read. ReadFile reads
+// a folder the same way. MLflow runs are folders only (ReadMLflowRun).
 //
 // Writers (RegisterWriter; reportgen export): csv and parquet (every
 // column, read back without loss), jsonl, also named rewardspy (exactly

@@ -155,6 +155,10 @@ var ErrFollowStopped = errors.New("follow stopped")
 // error (ErrFollowStopped returns nil, anything else is returned), or, with
 // opt.Once, the end of the file is reached.
 //
+// A folder is followed through the one file its run is read from (see
+// ResolvePath); a folder with several runs, or whose run is merged from
+// several files or is an MLflow run, is an error.
+//
 // Tailing rules:
 //   - a last line without its newline waits for it (with Once it is read);
 //   - a file that shrinks, or whose path now names another file (log
@@ -172,6 +176,13 @@ var ErrFollowStopped = errors.New("follow stopped")
 // truncated and refilled past its old size between two polls (copytruncate
 // followed by a burst of writes) reads as growth.
 func Follow(ctx context.Context, path string, opt FollowOptions, fn func(FollowEvent) error) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		f, err := followFile(path)
+		if err != nil {
+			return err
+		}
+		path = f
+	}
 	t := &tailer{path: path, opt: opt, fn: fn}
 	err := t.loop(ctx)
 	if t.f != nil {
@@ -181,6 +192,31 @@ func Follow(ctx context.Context, path string, opt FollowOptions, fn func(FollowE
 		return nil
 	}
 	return err
+}
+
+// followFile returns the one file to follow for a folder (see
+// ResolvePath): its run must be read from a single file (not an MLflow run,
+// not several merged files).
+func followFile(dir string) (string, error) {
+	srcs, err := ResolvePath(dir)
+	if err != nil {
+		return "", err
+	}
+	if len(srcs) > 1 {
+		var names []string
+		for _, s := range srcs {
+			names = append(names, s.Name)
+		}
+		if len(names) > 5 {
+			names = append(names[:5:5], "...")
+		}
+		return "", fmt.Errorf("%s %w (%d); follow one of them: %s", dir, ErrSeveralRuns, len(srcs), strings.Join(names, ", "))
+	}
+	s := srcs[0]
+	if s.Kind == "mlflow" || len(s.Files) != 1 {
+		return "", fmt.Errorf("%s: this %s run is read from several files; follow works on one log file (reading it without --follow works)", dir, s.Kind)
+	}
+	return s.Files[0], nil
 }
 
 type tailer struct {
@@ -623,6 +659,7 @@ func (t *tailer) decode(buf []byte, firstLine int) error {
 	if run.Format == "" {
 		run.Format = t.format.Name
 	}
+	WellKnown(run, o) // as Read does: well-known reward and column keys
 	if t.opt.Grain != "" {
 		run.Grain = t.opt.Grain
 	}

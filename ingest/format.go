@@ -87,7 +87,23 @@ func LookupFormat(name string) (*Format, error) {
 
 // ReadFile reads a run from path, gunzipping it when it starts with the gzip
 // magic bytes, and picking the format by content unless opt.Format is set.
+// A folder is read as ReadPath reads it (the one run it holds); a file that
+// is part of a folder run (a W&B run's output.log or config.yaml, an
+// MLflow run's metrics/<key>) is an ErrNotARun error that names the folder
+// to read instead.
 func ReadFile(path string, opt Options) (*Run, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		run, _, err := ReadPath(path, opt)
+		return run, err
+	}
+	if err := partOfFolderRun(path); err != nil {
+		return nil, err
+	}
+	return readOneFile(path, opt)
+}
+
+// readOneFile is ReadFile for a plain file.
+func readOneFile(path string, opt Options) (*Run, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -138,6 +154,7 @@ func Read(r io.Reader, name string, opt Options) (*Run, error) {
 	if run.Format == "" {
 		run.Format = f.Name
 	}
+	WellKnown(run, opt)
 	if opt.Grain != "" {
 		run.Grain = opt.Grain
 	}

@@ -13,7 +13,8 @@ import (
 //     keys are addressed with "/" ("metrics/reward").
 //  2. A key that is already a canonical column name (step, reward,
 //     reward_std, length, group, zero_std_frac, clip_ratio, kl, entropy,
-//     time, duration_ms, call_id, input_length) is that column, unless a
+//     time, duration_ms, call_id, input_length, chosen_reward,
+//     rejected_reward, margin, pref_accuracy) is that column, unless a
 //     mapping already targets that column: then it is kept as extra.<key>.
 //  3. rewardspy's field names: scalar_reward -> reward, timestamp -> time,
 //     call_duration_ms -> duration_ms, output_length -> length,
@@ -29,6 +30,7 @@ var canonicalNames = map[string]bool{
 	ColStep: true, ColReward: true, ColRewardStd: true, ColLength: true, ColGroup: true,
 	ColZeroStdFrac: true, ColClipRatio: true, ColKL: true, ColEntropy: true, ColTime: true,
 	ColDurationMS: true, ColCallID: true, ColInputLength: true,
+	ColChosen: true, ColRejected: true, ColMargin: true, ColPrefAccuracy: true,
 }
 
 var rewardspyNames = map[string]string{

@@ -449,7 +449,8 @@ var tfRewardNames = map[string]bool{"reward": true, "train_reward": true, "ep_re
 func isGoodhartColumn(tag string) bool {
 	switch tag {
 	case ColStep, ColReward, ColRewardStd, ColLength, ColGroup, ColZeroStdFrac, ColClipRatio,
-		ColKL, ColEntropy, ColTime, ColDurationMS, ColInputLength:
+		ColKL, ColEntropy, ColTime, ColDurationMS, ColInputLength,
+		ColChosen, ColRejected, ColMargin, ColPrefAccuracy:
 		return true
 	}
 	for _, p := range []string{ComponentPrefix, EvalPrefix, ExtraPrefix} {
@@ -463,6 +464,9 @@ func isGoodhartColumn(tag string) bool {
 // tfCanonical returns the canonical column a foreign tag maps to, or "".
 func tfCanonical(tag string) string {
 	if c, ok := tfKnownTags[tag]; ok {
+		return c
+	}
+	if c := WellKnownColumn(tag); c != "" {
 		return c
 	}
 	for _, p := range []string{"eval/", "val/", "val-core/"} {
@@ -583,6 +587,7 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 			claim[c] = append(claim[c], tag)
 		}
 	}
+	winner := resolveClaims(claim)
 	colsOf := map[string][]string{}
 	for tag := range tags {
 		if isGoodhartColumn(tag) {
@@ -590,7 +595,7 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 			continue
 		}
 		cols := []string{ExtraPrefix + tag}
-		if c := tfCanonical(tag); c != "" && len(claim[c]) == 1 && !tags[c] {
+		if c := tfCanonical(tag); c != "" && winner[c] == tag && !tags[c] {
 			cols = append(cols, c)
 		}
 		colsOf[tag] = cols

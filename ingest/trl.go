@@ -23,6 +23,8 @@ import (
 //
 //	reward                                      -> reward
 //	reward_std                                  -> reward_std
+//	rewards/chosen, rewards/rejected            -> chosen_reward, rejected_reward (DPO, ORPO, CPO, KTO)
+//	rewards/margins, rewards/accuracies         -> margin (also the reward), pref_accuracy
 //	rewards/<f>/mean, rewards/<f> (legacy)      -> component.<f>
 //	completions/mean_length, completion_length  -> length (the first present; the other is kept as extra)
 //	frac_reward_zero_std                        -> zero_std_frac
@@ -139,6 +141,7 @@ func (t *trainerTable) run(format string, grain Grain) *Run {
 // key the run lacks is an error naming the keys it has, so a typo in --map
 // does not silently leave the reward unmapped.
 func applySourceMap(run *Run, origin map[string]string, m map[string]string) error {
+	defer setRewardKey(run, origin, m)
 	if len(m) == 0 {
 		return nil
 	}
@@ -349,6 +352,11 @@ func trlColumn(key, lengthKey string) string {
 	}
 	if key == lengthKey {
 		return ColLength
+	}
+	for _, k := range PreferenceKeys {
+		if key == k {
+			return WellKnownColumn(key)
+		}
 	}
 	if strings.HasPrefix(key, "rewards/") {
 		f := strings.TrimPrefix(key, "rewards/")

@@ -105,10 +105,10 @@ func verlCanonical(keys []string) map[string]string {
 		}
 	}
 	pick(ColReward, "critic/score/mean")
-	pick(ColLength, "response_length/mean")
-	pick(ColClipRatio, "response_length/clip_ratio")
-	pick(ColEntropy, "actor/entropy", "actor/entropy_loss")
-	pick(ColKL, "actor/kl_loss", "actor/kl", "critic/kl")
+	pick(ColLength, wellKnownKeys(ColLength)...)
+	pick(ColClipRatio, wellKnownKeys(ColClipRatio)...)
+	pick(ColEntropy, wellKnownKeys(ColEntropy)...)
+	pick(ColKL, wellKnownKeys(ColKL)...)
 	for _, k := range keys {
 		switch {
 		case strings.HasPrefix(k, "val-core/") && len(k) > len("val-core/"):

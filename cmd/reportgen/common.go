@@ -24,7 +24,7 @@ type inputFlags struct {
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.format, "input-format", "", "force the input format (default: detect from content)")
+	fs.StringVar(&f.format, "input-format", "", "force the input format (default: detect from content). RUN may also be a folder: an HF output or checkpoint folder,\na TensorBoard log dir, an SB3 log folder, an MLflow run (mlruns/<exp>/<run>) or a W&B run (wandb/run-*)")
 	fs.StringVar(&f.mapping, "map", "", "map source keys to columns, e.g. reward=train_reward,length=len")
 	fs.StringVar(&f.grain, "grain", "", "what one row is: call|sample|episode|step (default: inferred)")
 	fs.BoolVar(&f.strict, "strict", false, "treat any malformed record as an error (exit 2)")
@@ -52,17 +52,25 @@ func (f *inputFlags) options() (ingest.Options, error) {
 	return opt, nil
 }
 
-// load reads path with the input flags, reports skipped records on stderr in
-// one line and applies --last. It returns an error only for input that cannot
+// load reads path (a file, or a folder holding one run: see
+// ingest.ResolvePath) with the input flags, says on stderr which files a
+// folder gave and which key became the reward when it was picked from the
+// well-known keys, reports skipped records in one line and applies --last. It returns an error only for input that cannot
 // be read as a run (the caller exits 2).
 func (f *inputFlags) load(path string, stderr io.Writer) (*ingest.Run, error) {
 	opt, err := f.options()
 	if err != nil {
 		return nil, err
 	}
-	run, err := ingest.ReadFile(path, opt)
+	run, src, err := ingest.ReadPath(path, opt)
 	if err != nil {
 		return nil, err
+	}
+	if src.Kind != "file" {
+		fmt.Fprintf(stderr, "goodhart: %s\n", src.Describe())
+	}
+	if k := ingest.AutoRewardKey(run, opt); k != "" {
+		fmt.Fprintf(stderr, "goodhart: reward = %s (another key: --map reward=<key>)\n", k)
 	}
 	reportSkipped(stderr, run)
 	return run.Last(f.last), nil
@@ -278,7 +286,7 @@ func auditOne(cmd string, fs *flag.FlagSet, in *inputFlags, af *auditFlags, form
 		return a, usageError(stderr, cmd, "%v", err), false
 	}
 	if len(pos) != 1 {
-		return a, usageError(stderr, cmd, "want exactly one RUN file, got %d", len(pos)), false
+		return a, usageError(stderr, cmd, "want exactly one RUN file or run folder, got %d", len(pos)), false
 	}
 	if *format != "text" && *format != "json" {
 		return a, usageError(stderr, cmd, "--format %q: want text or json", *format), false
