@@ -579,6 +579,12 @@ func (p *proc) exit() {
 		}
 	}
 	close(p.done)
+	// The last stderr line says why it died: let the stderr reader drain
+	// what the process wrote before it exited (bounded).
+	select {
+	case <-p.errDone:
+	case <-time.After(pipeGrace):
+	}
 
 	why := "exited"
 	if killedFor != "" {
