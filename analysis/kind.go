@@ -63,7 +63,9 @@ func ParseKind(s string) (Kind, error) {
 //  2. else preference columns (ingest.ColChosen, ColRejected, ColMargin,
 //     ColPrefAccuracy) make it preference;
 //  3. else call and sample grain are rewardspy, episode grain is episodes,
-//     and step grain is policy.
+//     and step grain is policy, except a TensorBoard file that logs none of
+//     an LLM trainer's columns (lengths, KL, clip ratio, group spread,
+//     reward std, components), which is a classic RL curve (episodes).
 func DetectKind(run *ingest.Run) Kind {
 	if run == nil {
 		return KindRewardspy
@@ -80,9 +82,27 @@ func DetectKind(run *ingest.Run) Kind {
 	case ingest.GrainEpisode:
 		return KindEpisodes
 	case ingest.GrainStep:
+		if run.Format == "tfevents" && !hasLLMColumns(run) {
+			// A TensorBoard file with a reward and nothing an LLM trainer
+			// logs (lengths, KL, clip ratio, group spread, components) is a
+			// classic RL learning curve (a SummaryWriter's Train-Reward).
+			return KindEpisodes
+		}
 		return KindPolicy
 	}
 	return KindRewardspy
+}
+
+// hasLLMColumns reports whether run has a column only LLM policy trainers
+// log: response length, KL, clip ratio, zero-spread share, reward std or a
+// reward component.
+func hasLLMColumns(run *ingest.Run) bool {
+	for _, c := range []string{ingest.ColLength, ingest.ColKL, ingest.ColClipRatio, ingest.ColZeroStdFrac, ingest.ColRewardStd} {
+		if run.Has(c) {
+			return true
+		}
+	}
+	return len(run.Components()) > 0
 }
 
 // Noun is how human output names the kind: "reward-call log",

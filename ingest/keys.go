@@ -53,6 +53,7 @@ var RewardKeys = []RewardKey{
 	{"train/reward", "policy"},
 	{"train_reward", ""},
 	{"mean_reward", ""},
+	{"reward_mean", ""},
 	{"critic/score/mean", "policy"},
 	{"rewards/margins", "preference"},
 	{"rollout/ep_rew_mean", "episodes"},

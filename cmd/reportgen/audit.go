@@ -182,6 +182,10 @@ func evidenceLine(ev *analysis.Evidence) string {
 		s = fmt.Sprintf("steps %s-%s", formatStep(ev.FromStep), formatStep(ev.ToStep))
 	}
 	if ev.Reason != "" {
+		if strings.Contains(ev.Reason, formatStep(ev.FromStep)) {
+			// The reason names its own steps.
+			return ev.Reason
+		}
 		s += ": " + ev.Reason
 	}
 	return s
