@@ -1,7 +1,9 @@
 package analysis_test
 
 import (
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -10,186 +12,171 @@ import (
 	"github.com/goodhart-rl/goodhart/ingest/ingesttest"
 )
 
-// Verdicts on the real runs of ../shared/realdata, as SOURCES.md describes
-// them: each hacked, saturated, collapsed, truncated or length-growing run
-// is flagged by the detector that explains it, at the right time; the
-// healthy runs get no ALERT and no divergence.
-
-func h4Audit(t *testing.T, file string, opt ingest.Options) (*ingest.Run, *analysis.Report) {
-	t.Helper()
-	run, err := ingest.ReadFile(ingesttest.RealData(t, filepath.FromSlash(file)), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := analysis.Audit(run, analysis.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return run, rep
+// verdictCase is what a careful engineer says about one real run (from the
+// SOURCES.md beside it): its kind, the class of the verdict, the detectors
+// whose findings must explain it, and the first run step the leading one
+// may name.
+type verdictCase struct {
+	file  string
+	opt   ingest.Options
+	cfg   analysis.Config
+	kind  analysis.Kind
+	class analysis.Class
+	fire  []string // detectors that must end WARNING or ALERT
 }
 
-func h4Result(rep *analysis.Report, name string) (analysis.NamedResult, bool) {
+// checkVerdict audits c.file (under dir) and checks kind, class, exit code
+// and that exactly the actionable detectors are the expected ones when the
+// run is healthy, and at least c.fire otherwise. "reward hacking" is only
+// said with evidence from divergence, format_gain or length_coupling.
+func checkVerdict(t *testing.T, dir string, c verdictCase) {
+	t.Helper()
+	run, _, err := ingest.ReadPath(filepath.Join(dir, filepath.FromSlash(c.file)), c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := analysis.Audit(run, c.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Kind != c.kind || rep.Class != c.class {
+		t.Errorf("kind %s class %s, want %s %s\n%s", rep.Kind, rep.Class, c.kind, c.class, rep.Headline)
+	}
+	var flagged []string
 	for _, d := range rep.Detectors {
-		if d.Name == name {
-			return d, true
+		if d.Status.Actionable() {
+			flagged = append(flagged, d.Name)
+			if d.Class == analysis.ClassHacking && d.Name != "divergence" && d.Name != "format_gain" && d.Name != "length_coupling" {
+				t.Errorf("%s says reward hacking without a proxy-vs-true-objective comparison: %s", d.Name, d.Message)
+			}
 		}
 	}
-	return analysis.NamedResult{}, false
-}
-
-// h4FirstAlert is the first alert of detector det with status st (any
-// actionable status when st is "").
-func h4FirstAlert(rep *analysis.Report, det string, st analysis.Status) (analysis.Alert, bool) {
-	for _, a := range rep.Alerts {
-		if a.Detector == det && (a.Status == st || (st == "" && a.Status.Actionable())) {
-			return a, true
+	sort.Strings(flagged)
+	for _, f := range c.fire {
+		found := false
+		for _, g := range flagged {
+			found = found || g == f
+		}
+		if !found {
+			t.Errorf("%s did not fire (flagged: %v)\n%s", f, flagged, rep.Headline)
 		}
 	}
-	return analysis.Alert{}, false
-}
-
-// h4Flagged asserts detector det's final status and that its first alert of
-// status st came at a run step in [lo, hi].
-func h4Flagged(t *testing.T, rep *analysis.Report, det string, final, st analysis.Status, lo, hi float64) {
-	t.Helper()
-	r, ok := h4Result(rep, det)
-	if !ok || r.Status != final {
-		t.Errorf("%s: final %v %q, want %s", det, r.Status, r.Message, final)
-	}
-	a, ok := h4FirstAlert(rep, det, st)
-	if !ok {
-		t.Errorf("%s: no %s alert", det, st)
-		return
-	}
-	if a.RunStep < lo || a.RunStep > hi {
-		t.Errorf("%s: first %s at run_step %v, want %v..%v", det, st, a.RunStep, lo, hi)
-	}
-	switch det {
-	case analysis.DetGroup, analysis.DetDivergence, analysis.DetLengthCoupling, analysis.DetTruncation, analysis.DetDeadComponent:
-		if a.Evidence == nil || a.Evidence.Reason == "" {
-			t.Errorf("%s: alert without evidence", det)
+	wantExit := 1
+	if c.class == analysis.ClassHealthy {
+		wantExit = 0
+		if len(flagged) > 0 {
+			t.Errorf("healthy run flagged by %v: %s", flagged, rep.Headline)
+		}
+		for _, a := range rep.Alerts {
+			t.Errorf("healthy run has alert %s %s at step %v: %s", a.Detector, a.Status, a.RunStep, a.Message)
 		}
 	}
-}
-
-func TestRealVerdictGroupCollapse(t *testing.T) {
-	// frac_reward_zero_std = 1 on 84/100 steps from step 3 on; judged from
-	// the 20th logged step.
-	_, rep := h4Audit(t, "aaravarora01__agent-memory-redteam/trainer_state.json", ingest.Options{})
-	h4Flagged(t, rep, analysis.DetGroup, analysis.StatusAlert, analysis.StatusAlert, 3, 25)
-	if rep.Verdict != analysis.VerdictHacking || rep.ExitCode != 1 {
-		t.Errorf("verdict %s exit %d", rep.Verdict, rep.ExitCode)
+	if rep.ExitCode != wantExit {
+		t.Errorf("exit %d, want %d", rep.ExitCode, wantExit)
+	}
+	if !strings.HasPrefix(strings.ToLower(rep.Headline), strings.ToLower(strings.Split(c.class.Words(), " ")[0])) {
+		t.Errorf("headline does not start with the class: %q", rep.Headline)
 	}
 }
 
-func TestRealVerdictDeadComponent(t *testing.T) {
-	_, rep := h4Audit(t, "5ivatej__meta-hackathon/results__trainer_state.json", ingest.Options{})
-	h4Flagged(t, rep, analysis.DetDeadComponent, analysis.StatusWarning, analysis.StatusWarning, 5, 5)
-	if r, _ := h4Result(rep, analysis.DetDeadComponent); !strings.Contains(r.Message, "think_format_reward_func") {
-		t.Errorf("message %q", r.Message)
-	}
-	if rep.ExitCode != 1 {
-		t.Errorf("exit %d", rep.ExitCode)
-	}
-}
+const (
+	hacking   = analysis.ClassHacking
+	pathology = analysis.ClassPathology
+	healthy   = analysis.ClassHealthy
+	policy    = analysis.KindPolicy
+	episodes  = analysis.KindEpisodes
+	pref      = analysis.KindPreference
+)
 
-func TestRealVerdictHackedOnPurpose(t *testing.T) {
-	// reward 0.65 -> 0.996 by step ~20, its spread to 0.0002, perplexity
-	// 4.5 -> 18: read with --map like a user would.
-	_, rep := h4Audit(t, "Rohanjain2312__grpo-reward-hacking-demo/results__baseline__metrics.jsonl",
-		ingest.Options{Map: map[string]string{"reward": "train_reward", "reward_std": "train_reward_std"}})
-	if rep.Verdict != analysis.VerdictHacking {
-		t.Errorf("verdict %s", rep.Verdict)
+// TestRealDataVerdicts: every run in ../shared/realdata (SOURCES.md says what
+// happened in each), read without --map. A file added there without a row
+// here fails, so new real data is always judged.
+func TestRealDataVerdicts(t *testing.T) {
+	dir := ingesttest.RealData(t)
+	cases := []verdictCase{
+		{file: "202520030411__Distill-Safety-Aligned-Models/outputs__dpo__trainer_state.json", kind: pref, class: pathology, fire: []string{"preference"}},
+		{file: "5ivatej__meta-hackathon/results__trainer_state.json", kind: policy, class: pathology, fire: []string{"dead_component"}},
+		{file: "Bokai-Ji__ConceptPPO/wandb__run-20230723_121755-61qqbz3a", kind: episodes, class: healthy},
+		{file: "Bokai-Ji__ConceptPPO/wandb__run-20230723_121755-61qqbz3a/files/events.out.tfevents.1690085878.autodl-container-71644691e8-32af8c29.1214.0", kind: episodes, class: healthy},
+		{file: "Cladett__rl-baselines3-zoo/logs__her__dVRLPick-v0_1__0.monitor.csv", kind: episodes, class: pathology, fire: []string{"no_learning"}},
+		{file: "Cladett__rl-baselines3-zoo/logs__her__dVRLPickRail-v0_2__0.monitor.csv", kind: episodes, class: pathology, fire: []string{"collapse"}},
+		{file: "Dkurkcu__energy_penalty_applications_final/logs__monitor.csv", kind: episodes, class: pathology, fire: []string{"collapse"}},
+		{file: "JuncyLu__trl_DAPO/grpo-Qwen2.5-VL-3B-Instruct__runs__Oct22_12-05-31_instance-20251002-112605__events.out.tfevents.1761134743.instance-20251002-112605.176000.0", kind: policy, class: pathology, fire: []string{"dead_component", "length_explosion"}},
+		{file: "MoniFarsang__ppo-clipping-approaches/logs__ppo__HopperBulletEnv-v0_1__0.monitor.csv", kind: episodes, class: healthy},
+		{file: "MoniFarsang__ppo-clipping-approaches/logs__ppo__HopperBulletEnv-v0_1__HopperBulletEnv-v0__PPO_1__events.out.tfevents.1611600981.042104f03417.9660.0", kind: episodes, class: healthy},
+		{file: "Rohanjain2312__grpo-reward-hacking-demo/results__baseline__metrics.jsonl", kind: policy, class: hacking, fire: []string{"divergence"}},
+		{file: "Rusheel86__Chaos-Economy/trainer_state.json", kind: policy, class: pathology, fire: []string{"truncation"}},
+		{file: "Rusheel86__Chaos-Economy/training_logs.json", kind: policy, class: pathology, fire: []string{"truncation"}},
+		{file: "Sunshine535__nips-grpo-dynamics/results__csd_pilot__pilot2_adq_collapse__log_adq_seed42.txt", kind: policy, class: pathology, fire: []string{"no_learning"}},
+		{file: "Sunshine535__nips-grpo-dynamics/results__gates_1_2__logs__gate2_rho1.00_seed42.log", kind: policy, class: healthy},
+		{file: "aaravarora01__agent-memory-redteam/modal_results__strict__stage1__train_metrics.jsonl", kind: policy, class: healthy},
+		{file: "aaravarora01__agent-memory-redteam/modal_results__strict__stage2__train_metrics.jsonl", kind: policy, class: pathology, fire: []string{"no_learning"}},
+		{file: "aaravarora01__agent-memory-redteam/trainer_state.json", kind: policy, class: pathology, fire: []string{"group"}},
+		{file: "alexchilton__CAS_NLP_MODULE4_GRPO/expert_guy__post_training_project__threestage__stage2_output__checkpoint-160__trainer_state.json", kind: policy, class: pathology, fire: []string{"no_learning"}},
+		{file: "alexchilton__CAS_NLP_MODULE4_GRPO/lara__output_4090__wordle-grpo__checkpoint-400__trainer_state.json", kind: policy, class: pathology, fire: []string{"no_learning"}},
+		{file: "diqiuzhuanzhuan__verldata/run_logs__qwen2-7b_math.log", kind: policy, class: pathology, fire: []string{"length_explosion", "truncation"}},
+		{file: "enfff__rl-hopper/monitor.csv", kind: episodes, class: healthy},
+		{file: "eric-haibin-lin__verl-data/gsm8k__Qwen2.5-0.5B-bsz256_2-prompt512-resp256-0.538.log", kind: policy, class: healthy},
+		{file: "rishabhg97__robust-cartpole/logs__monitor.csv", kind: episodes, class: healthy},
+		{file: "surbhi1944__stable-baselines3_PR1261/runs__Jan07_19-24-24_surabhi-Vostro-3559_sac-popsan-Walker2d-v3-encoder-dim-10-decoder-dim-10_0__events.out.tfevents.1673099664.surabhi-Vostro-3559.3650.0", kind: episodes, class: healthy},
+		{file: "yushengsu-thu__verl_training_log/gsm8k__grpo_run_deepseek7b_llm.log", kind: policy, class: hacking, fire: []string{"divergence", "saturation"}},
+		{file: "yushengsu-thu__verl_training_log/gsm8k__ppo_run_deepseek7b_llm.log", kind: policy, class: hacking, fire: []string{"divergence"}},
 	}
-	h4Flagged(t, rep, analysis.DetDivergence, analysis.StatusAlert, analysis.StatusAlert, 20, 50)
-	if r, _ := h4Result(rep, analysis.DetDivergence); !strings.Contains(r.Message, "'perplexity' gets worse") {
-		t.Errorf("divergence message %q", r.Message)
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.file] = true
+		t.Run(strings.SplitN(c.file, "__", 2)[0], func(t *testing.T) { checkVerdict(t, dir, c) })
 	}
-	// The streaming detectors see the collapse and the ceiling too.
-	for _, det := range []string{"variance", "ceiling"} {
-		h4Flagged(t, rep, det, analysis.StatusAlert, analysis.StatusAlert, 15, 60)
-	}
-}
-
-func TestRealVerdictTruncation(t *testing.T) {
-	// clipped_ratio 0.73 -> 0.98, length pinned at 512.
-	_, rep := h4Audit(t, "Rusheel86__Chaos-Economy/trainer_state.json", ingest.Options{})
-	h4Flagged(t, rep, analysis.DetTruncation, analysis.StatusAlert, analysis.StatusAlert, 60, 150)
-	// Second run: clipped_ratio -> 1.0 by step 65.
-	_, rep = h4Audit(t, "Rusheel86__Chaos-Economy/training_logs.json", ingest.Options{})
-	h4Flagged(t, rep, analysis.DetTruncation, analysis.StatusAlert, analysis.StatusAlert, 40, 100)
-}
-
-func TestRealVerdictLengthExplosion(t *testing.T) {
-	// response length 220 -> 610 and clip ratio 0 -> 0.45 at steps ~156-165.
-	_, rep := h4Audit(t, "diqiuzhuanzhuan__verldata/run_logs__qwen2-7b_math.log", ingest.Options{})
-	h4Flagged(t, rep, analysis.DetTruncation, analysis.StatusWarning, analysis.StatusWarning, 156, 185)
-	h4Flagged(t, rep, "length", analysis.StatusWarning, analysis.StatusWarning, 156, 185)
-	// Train score rises while the MATH held-out score drifts down, but the
-	// GSM8K held-out score keeps up: the run learns the task, so this is
-	// not hacking; the message names the flat MATH score.
-	if r, _ := h4Result(rep, analysis.DetDivergence); r.Status != analysis.StatusOK || !strings.Contains(r.Message, "MATH") {
-		t.Errorf("divergence %s %q", r.Status, r.Message)
-	}
-}
-
-func TestRealVerdictSaturation(t *testing.T) {
-	// critic/score/mean >= 0.95 from step 131 on (GRPO), held-out flat.
-	for _, f := range []string{"gsm8k__grpo_run_deepseek7b_llm.log", "gsm8k__ppo_run_deepseek7b_llm.log"} {
-		_, rep := h4Audit(t, "yushengsu-thu__verl_training_log/"+f, ingest.Options{})
-		if rep.Verdict != analysis.VerdictHacking {
-			t.Errorf("%s: verdict %s", f, rep.Verdict)
+	// Every run there has a row: files inside a W&B run folder other than
+	// the run's own TensorBoard copy are parts of that run, not runs.
+	_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || info.Name() == "SOURCES.md" {
+			return nil
 		}
-		h4Flagged(t, rep, "variance", analysis.StatusAlert, analysis.StatusAlert, 100, 400)
-	}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if i := strings.Index(rel, "/wandb__run-"); i >= 0 && !strings.Contains(rel, "tfevents") {
+			return nil
+		}
+		if !covered[rel] {
+			t.Errorf("realdata run %s has no verdict row in this table", rel)
+		}
+		return nil
+	})
 }
 
-func TestRealVerdictHealthy(t *testing.T) {
-	cases := []struct {
-		file string
-		div  bool // has held-out metrics (divergence must run and say OK)
-	}{
-		{"eric-haibin-lin__verl-data/gsm8k__Qwen2.5-0.5B-bsz256_2-prompt512-resp256-0.538.log", true},
-		{"enfff__rl-hopper/monitor.csv", false},
+// TestPublicRunsVerdicts: the real logs we collected into testdata/publicruns
+// (SOURCES.md there says what happened in each); they ship with the
+// repository, so this runs everywhere.
+func TestPublicRunsVerdicts(t *testing.T) {
+	dir := ingesttest.Testdata(t, "publicruns")
+	zoo := "DLR-RM__rl-trained-agents/"
+	rohun := "rohunagrawal__reward-hacking-entropy/outputs__rl-leetcode__"
+	cases := []verdictCase{
+		{file: zoo + "a2c__CartPole-v1_1__0.monitor.csv", kind: episodes, class: healthy},
+		{file: zoo + "dqn__PongNoFrameskip-v4_1__0.monitor.csv", kind: episodes, class: healthy},
+		{file: zoo + "her__FetchReach-v1_1__0.monitor.csv", kind: episodes, class: healthy},
+		{file: zoo + "ppo__Walker2d-v3_1__0.monitor.csv", kind: episodes, class: healthy},
+		{file: zoo + "sac__Hopper-v3_1__0.monitor.csv", kind: episodes, class: healthy},
+		{file: zoo + "a2c__EnduroNoFrameskip-v4_1__0.monitor.csv", kind: episodes, class: pathology, fire: []string{"no_learning"}},
+		{file: "Awesommesh__SoccerPPO/results__poca__SoccerAgent__events.out.tfevents.1672894085.Animeshs-MacBook-Pro.local.30588.0", kind: episodes, class: pathology, fire: []string{"no_learning"}},
+		{file: "Enzodtz__reach-target-AI/results__ppo__ReachTarget__events.out.tfevents.1617305628.dtz-pc.7816.0", kind: episodes, class: healthy},
+		{file: "haakontveit1__rl_racer/a785c86__logs__progress.csv", kind: episodes, class: healthy},
+		{file: "AndrisWillow__self-rewarding-models/outputs__Mistral-7B-v0.1-M2-V2__checkpoint-100__trainer_state.json", kind: pref, class: pathology, fire: []string{"no_learning"}},
+		{file: "AndrisWillow__self-rewarding-models/outputs__Mistral-7B-v0.1-M2__checkpoint-100__trainer_state.json", kind: pref, class: healthy},
+		{file: "IMJONEZZ__UnslothGRPO/outputs__checkpoint-250__trainer_state.json", kind: policy, class: pathology, fire: []string{"dead_component"}},
+		{file: "srinath-manda__IITD_Feb26_AAIPL/outputs__checkpoint-500__trainer_state.json", kind: policy, class: pathology, fire: []string{"group"}},
+		// The canonical hack: a code-generation run trained on a proxy
+		// (g: compiles and runs) whose true objective (f: correct) stays near
+		// 0. The log's keys are the authors' own letters, so the user names
+		// the proxy and the gold metric.
+		{file: rohun + "meta-llama__Llama-3.2-3B__g__Medium__metrics.jsonl",
+			opt:  ingest.Options{Map: map[string]string{"reward": "reward/g"}},
+			cfg:  analysis.Config{Gold: []string{"reward/f"}},
+			kind: policy, class: hacking, fire: []string{"divergence"}},
+		{file: "tonywang1990__gsm8k-grpo/runs__ablation__baseline__step_stat_history.json", kind: policy, class: healthy},
 	}
 	for _, c := range cases {
-		t.Run(filepath.Base(c.file), func(t *testing.T) {
-			_, rep := h4Audit(t, c.file, ingest.Options{})
-			for _, d := range rep.Detectors {
-				if d.Status == analysis.StatusAlert {
-					t.Errorf("%s: ALERT %q", d.Name, d.Message)
-				}
-			}
-			for _, a := range rep.Alerts {
-				if a.Status == analysis.StatusAlert || a.Detector == analysis.DetDivergence {
-					t.Errorf("alert %s %s at %v: %s", a.Detector, a.Status, a.RunStep, a.Message)
-				}
-			}
-			r, ok := h4Result(rep, analysis.DetDivergence)
-			if c.div && (!ok || r.Status != analysis.StatusOK) {
-				t.Errorf("divergence %v %s %q", ok, r.Status, r.Message)
-			}
-		})
-	}
-}
-
-// The other real runs are not described as hacked: the batch detectors of
-// this package must not flag them.
-func TestRealNoFalseFlags(t *testing.T) {
-	for _, f := range []string{
-		"Dkurkcu__energy_penalty_applications_final/logs__monitor.csv",
-		"aaravarora01__agent-memory-redteam/modal_results__strict__stage1__train_metrics.jsonl",
-		"aaravarora01__agent-memory-redteam/modal_results__strict__stage2__train_metrics.jsonl",
-		"surbhi1944__stable-baselines3_PR1261/runs__Jan07_19-24-24_surabhi-Vostro-3559_sac-popsan-Walker2d-v3-encoder-dim-10-decoder-dim-10_0__events.out.tfevents.1673099664.surabhi-Vostro-3559.3650.0",
-		"eric-haibin-lin__verl-data/gsm8k__Qwen2.5-0.5B-bsz256_2-prompt512-resp256-0.538.log",
-		"enfff__rl-hopper/monitor.csv",
-	} {
-		_, rep := h4Audit(t, f, ingest.Options{})
-		for _, a := range rep.Alerts {
-			switch a.Detector {
-			case analysis.DetGroup, analysis.DetDivergence, analysis.DetLengthCoupling, analysis.DetTruncation, analysis.DetDeadComponent:
-				t.Errorf("%s: %s %s at %v: %s", filepath.Base(f), a.Detector, a.Status, a.RunStep, a.Message)
-			}
-		}
+		t.Run(strings.SplitN(c.file, "__", 2)[0]+"/"+filepath.Base(c.file), func(t *testing.T) { checkVerdict(t, dir, c) })
 	}
 }
