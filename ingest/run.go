@@ -118,6 +118,14 @@ type Run struct {
 	order []string // first-appearance order of all columns
 }
 
+// setMeta sets one Meta entry, creating the map.
+func (r *Run) setMeta(k, v string) {
+	if r.Meta == nil {
+		r.Meta = map[string]string{}
+	}
+	r.Meta[k] = v
+}
+
 // NewRun returns an empty run with n rows and no columns.
 func NewRun(n int) *Run { return &Run{n: n} }
 
