@@ -36,6 +36,17 @@ package ingest
 // once at its final size, so reading needs little more than the columns
 // themselves; for gzip or a pipe the chunks are kept and joined at the end
 // (about twice the columns at the peak).
+//
+// Wide, sparse logs (thousands of keys, each in a few rows): while reading,
+// a column with a value in fewer than a quarter of a chunk's rows is held
+// as (row, value) pairs, so memory follows the values, not rows x keys.
+// At the end such columns become dense columns while the run's cells
+// (rows x columns) stay within max(8,388,608, 8 x the values the file
+// holds); reward, component.*, eval.* and mapped columns are always kept,
+// extra.<key> columns with the most values first. The rest are dropped:
+// Meta[MetaDroppedCount] counts them, Meta[MetaDroppedColumns] lists them
+// and DroppedNote gives the line to show the user. A kept column keeps
+// every value.
 
 import (
 	"bytes"
@@ -881,6 +892,7 @@ type batchCol struct {
 	// the end of the chunk.
 	sparse bool
 	srow   []int32
+	count  int // rows with a value
 }
 
 type pendingVal struct {
@@ -1092,8 +1104,10 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 	*scratch = b.sbuf[:0]
 	b.sbuf = nil
 	for _, bc := range b.cols {
-		if bc.sparse && len(bc.srow)*4 >= b.rows {
+		if bc.sparse && bc.count*4 >= b.rows {
 			bc.densify()
+		} else if !bc.sparse && bc.count*4 < b.rows {
+			bc.sparsify()
 		}
 		if bc.sparse {
 			if bc.isStr {
@@ -1145,6 +1159,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 		dup := len(bc.srow) > 0 && int(bc.srow[len(bc.srow)-1]) == row
 		if !dup {
 			bc.srow = append(bc.srow, int32(row))
+			bc.count++
 		}
 		if bc.isStr {
 			s0, s1 := p.s0, p.s1
@@ -1181,6 +1196,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 			bc.sp[row] = v // duplicate key in one line: the last wins
 		} else {
 			bc.sp = append(bc.sp, v)
+			bc.count++
 		}
 		return
 	}
@@ -1194,6 +1210,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 		bc.num[row] = p.num
 	} else {
 		bc.num = append(bc.num, p.num)
+		bc.count++
 	}
 }
 
@@ -1225,6 +1242,35 @@ func (bc *batchCol) densify() {
 		bc.num = num
 	}
 	bc.sparse, bc.srow = false, nil
+}
+
+// sparsify turns a dense column into the sparse layout.
+func (bc *batchCol) sparsify() {
+	if bc.sparse {
+		return
+	}
+	rows := make([]int32, 0, bc.count)
+	if bc.isStr {
+		sp := make([]int64, 0, bc.count)
+		for r, v := range bc.sp {
+			if v >= 0 {
+				rows = append(rows, int32(r))
+				sp = append(sp, v)
+			}
+		}
+		bc.sp = sp
+	} else {
+		num := make([]float64, 0, bc.count)
+		for r, x := range bc.num {
+			if !math.IsNaN(x) {
+				rows = append(rows, int32(r))
+				num = append(num, x)
+			}
+		}
+		putFloats(bc.num)
+		bc.num = num
+	}
+	bc.sparse, bc.srow = true, rows
 }
 
 func (bc *batchCol) toString(b *jsonlBatch) {
@@ -1310,14 +1356,11 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 			if bc.isStr {
 				ci.isStr = true
 			}
-			v := b.rows
-			if bc.sparse {
-				v = len(bc.srow)
-			} else {
+			if !bc.sparse {
 				ci.dense = true
 			}
-			ci.values += v
-			values += v
+			ci.values += bc.count
+			values += bc.count
 		}
 	}
 	var cands []sparseCand
@@ -1846,11 +1889,7 @@ func (m *merger) add(b *jsonlBatch) {
 		if !bc.has {
 			continue
 		}
-		if bc.sparse {
-			m.values += len(bc.srow)
-		} else {
-			m.values += b.rows
-		}
+		m.values += bc.count
 		_, isNum := m.num[bc.name]
 		_, isStr := m.str[bc.name]
 		sc := m.sp[bc.name]
