@@ -82,6 +82,10 @@ type Issue struct {
 	Line  int    // 1-based line (or row/record number for binary formats); 0 if unknown
 	Field string // field or key, "" when the whole line is bad
 	Msg   string // short, lower-case, no trailing period
+	// Kept: the record was kept and only this field was left missing (a
+	// non-finite value in an extra column, a bad pair on a verl line);
+	// otherwise the whole record was skipped (and counted in Run.Skipped).
+	Kept bool
 }
 
 func (i Issue) Error() string {

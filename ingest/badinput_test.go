@@ -1,0 +1,84 @@
+package ingest_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+// readStr reads src as the named format (auto-detected when format is "").
+func readStr(t *testing.T, name, format, src string, strict bool) (*ingest.Run, error) {
+	t.Helper()
+	return ingest.Read(strings.NewReader(src), name, ingest.Options{Format: format, Strict: strict})
+}
+
+// wantIssue checks that run has an issue at line for field whose message
+// contains msg, and that strict reading of the same input fails with
+// ErrStrict.
+func wantIssue(t *testing.T, name, format, src string, line int, field, msg string) *ingest.Run {
+	t.Helper()
+	run, err := readStr(t, name, format, src, false)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	found := false
+	for _, is := range run.Issues {
+		if is.Line == line && is.Field == field && strings.Contains(is.Msg, msg) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("%s: no issue at line %d field %q with %q; issues %v", name, line, field, msg, run.Issues)
+	}
+	if _, err := readStr(t, name, format, src, true); !errors.Is(err, ingest.ErrStrict) {
+		t.Errorf("%s: strict read: err = %v, want ErrStrict", name, err)
+	}
+	return run
+}
+
+func trlState(entries ...string) string {
+	return "{\n\"global_step\": 3,\n\"log_history\": [\n" + strings.Join(entries, ",\n") + "\n]\n}\n"
+}
+
+func TestTRLNonFiniteAndBooleans(t *testing.T) {
+	for _, c := range []struct{ val, msg string }{
+		{"NaN", "not a finite number"}, {"Infinity", "not a finite number"},
+		{"-Infinity", "not a finite number"}, {"1e309", "not a finite number"},
+		{"true", "boolean"},
+	} {
+		src := trlState(`{"step": 1, "reward": 0.5}`, `{"step": 2, "reward": `+c.val+`}`, `{"step": 3, "reward": 0.7}`)
+		run := wantIssue(t, "trainer_state.json", "", src, 5, "reward", c.msg)
+		if run.Len() != 2 || run.Skipped != 1 {
+			t.Errorf("%s: rows %d skipped %d, want 2 and 1", c.val, run.Len(), run.Skipped)
+		}
+	}
+	// In an extra column the value is left missing and the step kept.
+	run := wantIssue(t, "trainer_state.json", "", trlState(`{"step": 1, "reward": 0.5, "grad_norm": Infinity}`), 4, "grad_norm", "left missing")
+	if run.Len() != 1 || run.Skipped != 0 || !run.Issues[0].Kept {
+		t.Errorf("rows %d skipped %d issues %v", run.Len(), run.Skipped, run.Issues)
+	}
+	if g, ok := run.Column("extra.grad_norm"); ok && g[0] == g[0] {
+		t.Errorf("grad_norm = %v, want missing", g[0])
+	}
+}
+
+func TestTRLBOMTrailingAndDeepEntry(t *testing.T) {
+	src := trlState(`{"step": 1, "reward": 0.5}`, `{"step": 2, "reward": 0.6}`)
+	run, err := readStr(t, "trainer_state.json", "", "\ufeff"+src, true)
+	if err != nil || run.Len() != 2 {
+		t.Fatalf("with a BOM: %v", err)
+	}
+	// Text after the object is reported, not ignored.
+	wantIssue(t, "trainer_state.json", "", src+"{\"log_history\": []}\n", 8, "", "after the JSON object")
+	// One entry nested 10,000 deep costs that entry only.
+	deep := `{"step": 1, "x": ` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`
+	run = wantIssue(t, "trainer_state.json", "", trlState(deep, `{"step": 2, "reward": 0.6}`, `{"step": 3, "reward": 0.7}`), 4, "", "not valid JSON")
+	if run.Len() != 2 || run.Skipped != 1 {
+		t.Errorf("deep entry: rows %d skipped %d, want 2 and 1", run.Len(), run.Skipped)
+	}
+}
+
+var _ = bytes.NewReader
