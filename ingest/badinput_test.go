@@ -82,3 +82,24 @@ func TestTRLBOMTrailingAndDeepEntry(t *testing.T) {
 }
 
 var _ = bytes.NewReader
+
+func TestVerlJSONLNonFiniteBOMAndCutLine(t *testing.T) {
+	for _, c := range []struct{ val, msg string }{
+		{"NaN", "not a finite number"}, {"Infinity", "not a finite number"}, {"-Infinity", "not a finite number"},
+		{"1e309", "not a finite number"}, {"true", "boolean"},
+	} {
+		src := `{"step": 1, "data": {"critic/score/mean": 0.5}}` + "\n" +
+			`{"step": 2, "data": {"critic/score/mean": ` + c.val + `}}` + "\n" +
+			`{"step": 3, "data": {"critic/score/mean": 0.7}}` + "\n"
+		run := wantIssue(t, "m.jsonl", "verl-jsonl", src, 2, "data/critic/score/mean", c.msg)
+		if run.Len() != 2 || run.Skipped != 1 {
+			t.Errorf("%s: rows %d skipped %d", c.val, run.Len(), run.Skipped)
+		}
+	}
+	src := "\ufeff" + `{"step": 1, "data": {"critic/score/mean": 0.5}}` + "\n"
+	if run, err := readStr(t, "m.jsonl", "", src, true); err != nil || run.Len() != 1 || run.Format != "verl-jsonl" {
+		t.Fatalf("BOM: %v", err)
+	}
+	cut := `{"step": 1, "data": {"critic/score/mean": 0.5}}` + "\n" + `{"step": 2, "data": {"critic/score/mean": 0.6`
+	wantIssue(t, "m.jsonl", "verl-jsonl", cut, 2, "", "incomplete last line")
+}

@@ -28,6 +28,10 @@ type Options struct {
 	// MaxIssues caps Run.Issues (default 100); Run.Skipped still counts all.
 	MaxIssues int
 
+	// live: the input is a live log read by Follow, whose last line may be
+	// half written; a cut last line is then dropped without an issue.
+	live bool
+
 	// src is the uncompressed input file when Read was given one (set by
 	// Read, not by callers): line readers use it to size their columns
 	// exactly before parsing (see readJSONL).
