@@ -103,3 +103,36 @@ func TestVerlJSONLNonFiniteBOMAndCutLine(t *testing.T) {
 	cut := `{"step": 1, "data": {"critic/score/mean": 0.5}}` + "\n" + `{"step": 2, "data": {"critic/score/mean": 0.6`
 	wantIssue(t, "m.jsonl", "verl-jsonl", cut, 2, "", "incomplete last line")
 }
+
+func TestCSVCutLastLineBOMAndBooleans(t *testing.T) {
+	src := "step,scalar_reward\r\n1,0.5\r\n2,0.665"
+	run := wantIssue(t, "r.csv", "", src, 3, "", "incomplete last line")
+	if run.Len() != 1 || run.Skipped != 1 {
+		t.Errorf("rows %d skipped %d, want 1 and 1", run.Len(), run.Skipped)
+	}
+	run, err := readStr(t, "r.csv", "", "\ufeffstep,scalar_reward\n1,0.5\n", true)
+	if err != nil || !run.Has(ingest.ColReward) || !run.Has(ingest.ColStep) {
+		t.Fatalf("BOM: %v %v", err, run.Columns())
+	}
+	wantIssue(t, "r.csv", "", "step,scalar_reward\n1,0.5\n2,true\n", 3, "scalar_reward", "not a number")
+	wantIssue(t, "r.csv", "", "step,scalar_reward\n1,0.5\n2,Infinity\n", 3, "scalar_reward", "not a finite number")
+	wantIssue(t, "r.csv", "", "step,scalar_reward\n1,0.5\n2,1e309\n", 3, "scalar_reward", "out of range")
+}
+
+func TestJSONLBooleanReward(t *testing.T) {
+	src := `{"call_id":"a","step":1,"scalar_reward":0.5,"components":{}}` + "\n" +
+		`{"call_id":"b","step":2,"scalar_reward":true,"components":{}}` + "\n"
+	run := wantIssue(t, "r.jsonl", "", src, 2, "scalar_reward", "boolean")
+	if run.Len() != 1 {
+		t.Errorf("rows %d", run.Len())
+	}
+	// In an extra column a boolean is 1/0.
+	run, err := readStr(t, "g.jsonl", "", `{"step":1,"reward":0.5,"done":true}`+"\n", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := run.Column("extra.done"); !ok || d[0] != 1 {
+		t.Errorf("extra.done = %v", d)
+	}
+	wantIssue(t, "g.jsonl", "", `{"step":1,"reward":0.5}`+"\n"+`{"step":2,"reward":false}`+"\n", 2, "reward", "boolean")
+}

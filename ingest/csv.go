@@ -22,7 +22,12 @@ import (
 // numbers: anything else is an issue and the row is skipped. call_id is
 // text. An extra.<key> column is numeric until a cell is not a number;
 // then it becomes a text column (earlier numbers kept as their text). A
-// row with the wrong number of cells is an issue and skipped. The reader
+// row with the wrong number of cells is an issue and skipped. A last row
+// without a newline after it is an issue and skipped (it may be cut short:
+// goodhart and Python's csv end every row); Follow reading a live log never
+// passes a half-written row. A UTF-8 byte-order mark is skipped. Header
+// names are trimmed of spaces, except names starting with component.,
+// eval. or extra., which are goodhart's own and kept as written. The reader
 // streams: columns grow in fixed-size chunks, joined once at the end.
 
 func init() {
@@ -84,6 +89,16 @@ func (b *floatBuilder) add(x float64) {
 	b.n++
 }
 
+// pop removes the last value.
+func (b *floatBuilder) pop() {
+	last := &b.chunks[len(b.chunks)-1]
+	*last = (*last)[:len(*last)-1]
+	b.n--
+	if len(*last) == 0 {
+		b.chunks = b.chunks[:len(b.chunks)-1]
+	}
+}
+
 func (b *floatBuilder) finish() []float64 {
 	out := make([]float64, 0, b.n)
 	for i, c := range b.chunks {
@@ -107,7 +122,8 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	cr := csv.NewReader(r)
+	lb := &lastByteReader{r: r}
+	cr := csv.NewReader(lb)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	run := &Run{Source: name, Format: "csv"}
@@ -136,12 +152,23 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 	cols := make([]*csvCol, len(header))
 	byName := map[string]bool{}
 	var comps []string
-	for i, h := range header {
-		h = strings.TrimSpace(h)
+	for i, raw := range header {
+		h := strings.TrimSpace(raw)
 		if h == "" {
 			h = fmt.Sprintf("column%d", i+1)
 		}
 		col := km.column(h)
+		// goodhart's own prefixed names are taken as written (a component
+		// named "x " or "" keeps its name through export and back);
+		// spaces around other names are a hand-written file's padding.
+		for _, p := range []string{ComponentPrefix, EvalPrefix, ExtraPrefix} {
+			if strings.HasPrefix(raw, p) && col == h && len(opt.Map) == 0 {
+				col = raw
+			}
+		}
+		if raw == ComponentPrefix && len(opt.Map) == 0 {
+			col = raw
+		}
 		if byName[col] {
 			col = ExtraPrefix + h + "#" + strconv.Itoa(i+1)
 		}
@@ -159,6 +186,7 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 		cols[i] = c
 	}
 	n := 0
+	lastLine, lastRow := 0, 0 // line of the last record read / kept
 	vals := make([]float64, len(cols))
 	for {
 		rec, err := cr.Read()
@@ -197,6 +225,7 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 			}
 			continue
 		}
+		lastLine = line
 		bad := false
 		for i, cell := range rec {
 			c := cols[i]
@@ -240,6 +269,23 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 			c.num.add(vals[i])
 		}
 		n++
+		lastRow = line
+	}
+	if lb.last != '\n' && lb.last != 0 && lastRow > 0 && lastRow == lastLine && !opt.live {
+		// No newline at the end: the last row may be cut mid-number
+		// (0.6658 written as 0.665), so it is not read as a value.
+		// (Follow reading a live log never hands over a half line.)
+		for _, c := range cols {
+			if c.isStr {
+				c.str = c.str[:len(c.str)-1]
+			} else {
+				c.num.pop()
+			}
+		}
+		n--
+		if e := report(Issue{File: name, Line: lastRow, Msg: "incomplete last line (no newline at the end: the file may be cut short); skipped - if the file is complete, end it with a newline"}); e != nil {
+			return nil, e
+		}
 	}
 	run.SetLen(n)
 	for _, c := range cols {

@@ -13,7 +13,8 @@ package ingest
 // jsonl (any JSON object per line): nested objects are flattened with "/"
 // ({"metrics": {"acc": 1}} -> metrics/acc), arrays are kept as their JSON
 // text, strings as string columns, booleans as 1/0, null as a missing
-// value; keys are named by the rules of mapping.go (--map first). Lines of
+// value (a boolean where a canonical column wants a number is an issue);
+// keys are named by the rules of mapping.go (--map first). Lines of
 // different shapes are fine: a key a line lacks is missing in that row. A
 // column holding both numbers and text becomes a text column.
 //
@@ -1001,6 +1002,10 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 			}
 			return nil
 		case kindNum, kindBool:
+			if kind == kindBool && canonicalCol(bc.name) {
+				errField = string(key)
+				return fmt.Errorf("want a number, got a boolean")
+			}
 			if bc.want == kindObject {
 				errField = string(key)
 				return fmt.Errorf("want an object of numbers, got %s", kindName(kind))
