@@ -235,7 +235,7 @@ func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 			break
 		}
 	}
-	if !sawStep {
+	if !sawStep && !(opt.live && len(t.issues.list)+t.issues.skipped > 0) {
 		return nil, fmt.Errorf("%s: %w: no verl metric lines (step:N - key:value - ...) found", name, ErrNotARun)
 	}
 	// Summaries are merged last so that step lines win over them.
