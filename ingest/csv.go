@@ -187,6 +187,7 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 	}
 	n := 0
 	lastLine, lastRow := 0, 0 // line of the last record read / kept
+	readErr := false          // the input ended with a read error (truncated gzip)
 	vals := make([]float64, len(cols))
 	for {
 		rec, err := cr.Read()
@@ -203,7 +204,8 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 			}
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				line, _ := cr.FieldPos(0)
-				is := Issue{File: name, Line: line, Msg: "input ends early (truncated gzip stream); rows up to here were kept"}
+				readErr = true
+				is := Issue{File: name, Line: line, Msg: readErrIssue(name, err)}
 				if opt.Strict {
 					return nil, fmt.Errorf("%w: %v", ErrStrict, is)
 				}
@@ -271,7 +273,7 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 		n++
 		lastRow = line
 	}
-	if lb.last != '\n' && lb.last != 0 && lastRow > 0 && lastRow == lastLine && !opt.live {
+	if lb.last != '\n' && lb.last != 0 && lastRow > 0 && lastRow == lastLine && (!opt.live || readErr) {
 		// No newline at the end: the last row may be cut mid-number
 		// (0.6658 written as 0.665), so it is not read as a value.
 		// (Follow reading a live log never hands over a half line.)
@@ -283,7 +285,9 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 			}
 		}
 		n--
-		if e := report(Issue{File: name, Line: lastRow, Msg: "incomplete last line (no newline at the end: the file may be cut short); skipped - if the file is complete, end it with a newline"}); e != nil {
+		if readErr {
+			run.Skipped++ // cut by the read error reported above: one issue, not two
+		} else if e := report(Issue{File: name, Line: lastRow, Msg: "incomplete last line (no newline at the end: the file may be cut short); skipped - if the file is complete, end it with a newline"}); e != nil {
 			return nil, e
 		}
 	}

@@ -51,3 +51,10 @@ func trimBOM(b []byte) []byte {
 // canonicalCol reports whether a column is one of goodhart's own (not an
 // extra.<key> kept for export): a bad value there costs the record.
 func canonicalCol(col string) bool { return !strings.HasPrefix(col, ExtraPrefix) }
+
+// readErrIssue is the message for an input that stops with a read error
+// (a truncated gzip stream, bytes after its end): what happened, and that
+// the records before it were kept.
+func readErrIssue(name string, err error) string {
+	return strings.TrimPrefix(err.Error(), name+": ") + "; the records before it were kept"
+}

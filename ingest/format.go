@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -125,7 +126,10 @@ func Read(r io.Reader, name string, opt Options) (*Run, error) {
 		}
 	} else {
 		head, err := br.Peek(SniffSize)
-		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		// A truncated gzip stream shorter than SniffSize is detected on
+		// what it holds; the reader then meets the same error and keeps
+		// every complete record with one issue, as for a longer one.
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if f, err = detect(head, name); err != nil {
@@ -201,10 +205,17 @@ type gzipErrReader struct {
 	name string
 }
 
+//
+// Bytes after the last complete gzip member that are not another member
+// (zero padding, a second file appended by mistake) are treated the same
+// way: the records before them are kept and one issue says what happened.
 func (g *gzipErrReader) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
-	if err == io.ErrUnexpectedEOF {
+	switch {
+	case err == io.ErrUnexpectedEOF:
 		err = fmt.Errorf("%s: %w: gzip stream is truncated", g.name, io.ErrUnexpectedEOF)
+	case errors.Is(err, gzip.ErrHeader):
+		err = fmt.Errorf("%s: %w: bytes after the end of the gzip stream are not gzip data (ignored)", g.name, io.ErrUnexpectedEOF)
 	}
 	return n, err
 }

@@ -651,6 +651,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 	}
 	var readErr error
 	var truncLine int
+	var truncMsg string
 	var mu sync.Mutex // guards the shared key mapper (only touched on new keys)
 	var results chan *jsonlBatch
 
@@ -666,7 +667,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 			rest = io.MultiReader(rest, errorReader{herr})
 		}
 		jobs := make(chan *jsonlChunk, 4)
-		readErr, truncLine = splitLines(rest, jobs)
+		readErr, truncLine, truncMsg = splitLines(rest, jobs)
 		close(jobs)
 		results = make(chan *jsonlBatch, 4)
 		var scratch []byte
@@ -680,7 +681,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 		results = make(chan *jsonlBatch, workers)
 		go func() {
 			defer close(jobs)
-			readErr, truncLine = splitLines(r, jobs)
+			readErr, truncLine, truncMsg = splitLines(r, jobs)
 		}()
 		var wg sync.WaitGroup
 		for w := 0; w < workers; w++ {
@@ -744,7 +745,15 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 	} else {
 		run.Format = "jsonl"
 	}
-	// Issues in file order, capped.
+	// Issues in file order, capped. A line cut by a truncated stream is
+	// reported once, as the truncation.
+	if truncLine > 0 && len(batches) > 0 {
+		if lb := batches[len(batches)-1]; len(lb.issues) > 0 && lb.issues[len(lb.issues)-1].Line == truncLine {
+			lb.issues[len(lb.issues)-1].Msg = strings.TrimPrefix(truncMsg, name+": ") + "; the records before it were kept"
+			lb.issues[len(lb.issues)-1].Field = ""
+			truncLine = 0
+		}
+	}
 	max := opt.maxIssues()
 	for _, b := range batches {
 		run.Skipped += b.skipped
@@ -758,7 +767,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 		}
 	}
 	if truncLine > 0 {
-		is := Issue{File: name, Line: truncLine, Msg: "input ends early (truncated gzip stream); records up to here were kept"}
+		is := Issue{File: name, Line: truncLine, Msg: strings.TrimPrefix(truncMsg, name+": ") + "; the records before it were kept"}
 		if opt.Strict {
 			return nil, fmt.Errorf("%w: %v", ErrStrict, is)
 		}
@@ -807,7 +816,7 @@ func dedupe(s []string) []string {
 // splitLines reads r into chunks of whole lines. It returns a non-nil error
 // only for a real read failure; a truncated gzip stream ends the input
 // normally and reports the line it ended on.
-func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int) {
+func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int, truncMsg string) {
 	line := 1
 	seq := 0
 	var carry []byte
@@ -829,8 +838,9 @@ func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int)
 			}
 			if rerr != io.EOF {
 				if !errors.Is(rerr, io.ErrUnexpectedEOF) {
-					return rerr, 0
+					return rerr, 0, ""
 				}
+				truncMsg = rerr.Error()
 				truncLine = line + bytes.Count(buf, []byte{'\n'})
 				if len(buf) > 0 && buf[len(buf)-1] == '\n' {
 					truncLine--
@@ -841,7 +851,7 @@ func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int)
 			}
 			*bp = buf
 			jobs <- &jsonlChunk{seq: seq, firstLine: line, data: buf, buf: bp, last: true, truncated: truncLine > 0}
-			return nil, truncLine
+			return nil, truncLine, truncMsg
 		}
 		cut := bytes.LastIndexByte(buf, '\n')
 		if cut < 0 {

@@ -167,6 +167,7 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 	raw := make([][]string, len(header))
 	var pendingErr *Issue
 	lastAccepted := 0
+	readErr := false // the input ended with a read error (truncated gzip)
 	lastLn := hdrLine
 	n := 0
 	for {
@@ -185,9 +186,10 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
 				// A read error (e.g. a truncated gzip stream): stop here.
-				if e := issues.add(lastLn+1, "", "read error, kept the rows before it: "+err.Error(), false); e != nil {
+				if e := issues.add(lastLn+1, "", readErrIssue(name, err), false); e != nil {
 					return nil, e
 				}
+				readErr = true
 				break
 			}
 			lastLn = pe.Line + hdrLine
@@ -249,6 +251,16 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 		// episode (Follow) is dropped quietly; in a finished file it is
 		// reported and skipped, never read with a wrong value.
 		switch {
+		case readErr && pendingErr == nil && lastAccepted == lastLn && n > 0:
+			// Cut by the read error already reported: skipped, one issue.
+			for i := range raw {
+				raw[i] = raw[i][:n-1]
+			}
+			n--
+			issues.skipped++
+		case readErr && pendingErr != nil:
+			issues.skipped++
+			pendingErr = nil
 		case pendingErr != nil && !opt.live:
 			pendingErr.Msg = "incomplete last line (no newline at the end: the file is cut short): " + pendingErr.Msg
 		case pendingErr == nil && lastAccepted == lastLn && n > 0:

@@ -380,17 +380,13 @@ func trlColumn(key, lengthKey string) string {
 }
 
 func readTRL(r io.Reader, name string, opt Options) (*Run, error) {
-	raw, err := io.ReadAll(r)
+	raw, readErr := io.ReadAll(r)
 	t := newTrainerTable(name, opt)
-	if err != nil {
-		if !errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		// A truncated gzip stream: read what is there, say so.
-		if e := t.issues.add(lineAt(raw, int64(len(raw))), "", err.Error()+"; kept the rows before it", false); e != nil {
-			return nil, e
-		}
+	if readErr != nil && !errors.Is(readErr, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("%s: %w", name, readErr)
 	}
+	// A truncated gzip stream (readErr): what is there is read, and the
+	// one issue says why it ends early.
 	data := pyNonFinite(trimBOM(raw))
 	meta := map[string]string{}
 	var history [][]byte
@@ -499,8 +495,15 @@ top:
 		}
 		return nil, fmt.Errorf("%s: %w: JSON object has no log_history list (not a trainer_state.json)", name, ErrNotARun)
 	}
-	if truncated != "" {
-		if err := t.issues.add(lineAt(data, truncAt), "", "file ends early or is malformed JSON ("+truncated+"); kept the rows before it", false); err != nil {
+	if truncated != "" || readErr != nil {
+		msg := "file ends early or is malformed JSON (" + truncated + "); kept the rows before it"
+		if readErr != nil {
+			msg = readErrIssue(name, readErr)
+		}
+		if truncAt < 0 {
+			truncAt = int64(len(data))
+		}
+		if err := t.issues.add(lineAt(data, truncAt), "", msg, false); err != nil {
 			return nil, err
 		}
 	} else if j := skipWS(data, i); j < len(data) {

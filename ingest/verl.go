@@ -229,7 +229,7 @@ func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 			break
 		}
 		if err != nil {
-			if e := t.issues.add(lineNo+1, "", "read error: "+err.Error(), false); e != nil {
+			if e := t.issues.add(lineNo+1, "", readErrIssue(name, err), false); e != nil {
 				return nil, e
 			}
 			break
@@ -415,7 +415,23 @@ func readVerlJSONL(r io.Reader, name string, opt Options) (*Run, error) {
 			if lineNo == 1 {
 				line = trimBOM(line)
 			}
-			partial := err == io.EOF && !bytes.HasSuffix(line, []byte{'\n'})
+			partial := err != nil && !bytes.HasSuffix(line, []byte{'\n'})
+			if partial && err != io.EOF {
+				// Cut by a read error (truncated gzip): a line that still
+				// parses is whole; one that does not is part of the one
+				// issue below, not a second one.
+				o := t.issues
+				t.issues.opt.live = true
+				e := verlJSONLine(t, line, lineNo, true)
+				t.issues.opt.live = o.opt.live
+				if e != nil {
+					return nil, e
+				}
+				if e := t.issues.add(lineNo, "", readErrIssue(name, err), true); e != nil {
+					return nil, e
+				}
+				break
+			}
 			if e := verlJSONLine(t, line, lineNo, partial); e != nil {
 				return nil, e
 			}
@@ -424,7 +440,7 @@ func readVerlJSONL(r io.Reader, name string, opt Options) (*Run, error) {
 			break
 		}
 		if err != nil {
-			if e := t.issues.add(lineNo+1, "", "read error: "+err.Error(), false); e != nil {
+			if e := t.issues.add(lineNo+1, "", readErrIssue(name, err), false); e != nil {
 				return nil, e
 			}
 			break
