@@ -136,3 +136,27 @@ func TestJSONLBooleanReward(t *testing.T) {
 	}
 	wantIssue(t, "g.jsonl", "", `{"step":1,"reward":0.5}`+"\n"+`{"step":2,"reward":false}`+"\n", 2, "reward", "boolean")
 }
+
+// Two verl lines with one bad pair each are kept: the summary says so
+// instead of "skipped 2 malformed records".
+func TestIssueSummaryKeptVersusSkipped(t *testing.T) {
+	src := "step:1 - critic/score/mean:0.5 - actor/x:abc\nstep:2 - critic/score/mean:0.6 - actor/x:def\n"
+	run, err := readStr(t, "v.log", "verl", src, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Len() != 2 || run.Skipped != 0 || run.Kept != 2 {
+		t.Fatalf("rows %d skipped %d kept %d", run.Len(), run.Skipped, run.Kept)
+	}
+	if got, want := ingest.IssueSummary(run), "left 2 bad values missing: v.log:1, :2"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	run, _ = readStr(t, "r.csv", "", "step,scalar_reward\n1,x\n2,0.5\n3,y\n", false)
+	if got, want := ingest.IssueSummary(run), "skipped 2 malformed records: r.csv:2, :4"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	run, _ = readStr(t, "r.csv", "", "step,scalar_reward\n1,0.5\n", false)
+	if s := ingest.IssueSummary(run); s != "" {
+		t.Errorf("clean run summary %q", s)
+	}
+}

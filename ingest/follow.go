@@ -211,6 +211,7 @@ type tailer struct {
 	wholeMtime   time.Time
 	wholeSkipped int // Run.Skipped at the last whole read
 	wholeIssues  int // len(Run.Issues) at the last whole read
+	wholeKept    int // Run.Kept at the last whole read
 }
 
 func (t *tailer) emit(ev FollowEvent) error {
@@ -429,21 +430,23 @@ func (t *tailer) pollWhole(st os.FileInfo) (bool, error) {
 	t.noticed = ""
 	t.wholeRead, t.wholeSize, t.wholeMtime = true, st.Size(), st.ModTime()
 	if run.Len() < t.delivered {
-		t.delivered, t.wholeSkipped, t.wholeIssues = 0, 0, 0
+		t.delivered, t.wholeSkipped, t.wholeIssues, t.wholeKept = 0, 0, 0, 0
 		if err := t.emit(FollowEvent{Kind: FollowReset, Msg: fmt.Sprintf("%s now has fewer records than before: reading it again from the start", t.path)}); err != nil {
 			return false, err
 		}
 	}
-	if run.Len() == t.delivered && run.Skipped <= t.wholeSkipped {
+	if run.Len() == t.delivered && run.Skipped <= t.wholeSkipped && run.Kept <= t.wholeKept {
 		return false, nil
 	}
 	// Only what is new: the rows past those delivered, and the issues
 	// beyond those already reported.
 	batch := run.Slice(t.delivered, run.Len())
 	batch.Skipped = max(run.Skipped-t.wholeSkipped, 0)
+	batch.Kept = max(run.Kept-t.wholeKept, 0)
 	batch.Issues = run.Issues[min(t.wholeIssues, len(run.Issues)):]
 	first := t.delivered
 	t.delivered, t.wholeSkipped, t.wholeIssues = run.Len(), run.Skipped, len(run.Issues)
+	t.wholeKept = run.Kept
 	return true, t.emit(FollowEvent{Kind: FollowRecords, Run: batch, First: first})
 }
 

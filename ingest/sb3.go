@@ -319,6 +319,7 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 	}
 	run.Issues = issues.list
 	run.Skipped = issues.skipped
+	run.Kept = issues.kept
 	run.Source = name
 	origin := map[string]string{ColReward: "r", ColLength: "l", ColTime: "t"}
 	if err := applySourceMap(run, origin, opt.Map); err != nil {

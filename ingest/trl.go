@@ -128,6 +128,7 @@ func (t *trainerTable) run(format string, grain Grain) *Run {
 	}
 	run.Issues = t.issues.list
 	run.Skipped = t.issues.skipped
+	run.Kept = t.issues.kept
 	return run
 }
 
@@ -204,6 +205,7 @@ type issueList struct {
 	opt     Options
 	list    []Issue
 	skipped int
+	kept    int
 }
 
 // add records a problem. skip says the whole record was dropped. In strict
@@ -226,6 +228,7 @@ func (l *issueList) add(line int, field, msg string, skip bool) error {
 // (the value is left missing).
 func (l *issueList) addKept(line int, field, msg string) error {
 	is := Issue{File: l.name, Line: line, Field: field, Msg: msg, Kept: true}
+	l.kept++
 	if l.opt.Strict {
 		return fmt.Errorf("%w: %v", ErrStrict, is)
 	}
