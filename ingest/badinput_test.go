@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -158,5 +159,28 @@ func TestIssueSummaryKeptVersusSkipped(t *testing.T) {
 	run, _ = readStr(t, "r.csv", "", "step,scalar_reward\n1,0.5\n", false)
 	if s := ingest.IssueSummary(run); s != "" {
 		t.Errorf("clean run summary %q", s)
+	}
+}
+
+func TestTFEventsNonFinite(t *testing.T) {
+	run := ingest.NewRun(3)
+	run.SetColumn(ingest.ColStep, []float64{1, 2, 3})
+	run.SetColumn(ingest.ColReward, []float64{0.5, math.Inf(1), 0.7})
+	run.SetColumn(ingest.ColLength, []float64{10, 20, 30})
+	var buf bytes.Buffer
+	if err := ingest.WriteTFEvents(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ingest.Read(bytes.NewReader(buf.Bytes()), "events.out.tfevents.1", ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := back.Column(ingest.ColReward)
+	if back.Len() != 3 || r[0] != 0.5 || !math.IsNaN(r[1]) || r[2] != 0.7 || back.Skipped != 1 ||
+		len(back.Issues) != 1 || back.Issues[0].Field != "reward" || !strings.Contains(back.Issues[0].Msg, "not a finite number") {
+		t.Errorf("rows %d reward %v skipped %d issues %v", back.Len(), r, back.Skipped, back.Issues)
+	}
+	if _, err := ingest.Read(bytes.NewReader(buf.Bytes()), "events.out.tfevents.1", ingest.Options{Strict: true}); !errors.Is(err, ingest.ErrStrict) {
+		t.Errorf("strict: %v", err)
 	}
 }

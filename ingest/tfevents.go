@@ -28,7 +28,9 @@ import (
 // and scalar tensors (TF2 tf.summary.scalar: one element of float, double,
 // half, bfloat16, int32, int64, uint8/16/32/64 or bool, in the typed *_val
 // field or in tensor_content). Non-scalar tensors, histograms, images and
-// text are skipped, as are tensors whose tag's plugin is not "scalars".
+// text are skipped, as are tensors whose tag's plugin is not "scalars". A
+// NaN or infinite value is reported (Issue.Line is the record number) and
+// its event skipped, so the cell is missing.
 //
 // Columns: one row per distinct event step (rows sorted by step); wall_time
 // -> time (absent when every wall_time is 0). Each tag becomes a column:
@@ -511,6 +513,9 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 			break
 		}
 		if err != nil {
+			if opt.live && errors.Is(err, io.ErrUnexpectedEOF) {
+				break // a live writer's next record, half written
+			}
 			if e := issues.add(rec, "", fmt.Sprintf("file ends inside record %d's header (byte %d): truncated; kept the %d records before it", rec, off, records), false); e != nil {
 				return nil, e
 			}
@@ -531,6 +536,9 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 		m, err := io.CopyN(&data, br, int64(length)+4)
 		off += m
 		if err != nil {
+			if opt.live && errors.Is(err, io.EOF) {
+				break // a live writer's last record, half written
+			}
 			if e := issues.add(rec, "", fmt.Sprintf("file ends inside record %d (byte %d): truncated; kept the %d records before it", rec, off, records), true); e != nil {
 				return nil, e
 			}
@@ -563,6 +571,14 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 				}
 			}
 			if p := plugin[s.tag]; p != "" && p != "scalars" {
+				continue
+			}
+			if math.IsNaN(s.value) || math.IsInf(s.value, 0) {
+				// A NaN loss after divergence, an overflowed value: not a
+				// value to compute with. The event is skipped and reported.
+				if e := issues.add(rec, s.tag, valueProblem(s.tag, s.value, false, fmt.Sprint(s.value))+" (event skipped)", true); e != nil {
+					return nil, e
+				}
 				continue
 			}
 			points = append(points, point{ev.step, s.tag, s.value})
