@@ -123,7 +123,8 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 		return nil, err
 	}
 	lb := &lastByteReader{r: r}
-	cr := csv.NewReader(lb)
+	keeper := &csvCRKeeper{r: lb}
+	cr := csv.NewReader(keeper)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	run := &Run{Source: name, Format: "csv"}
@@ -149,6 +150,9 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	}
+	for i := range header {
+		header[i] = keeper.restore(header[i])
+	}
 	cols := make([]*csvCol, len(header))
 	byName := map[string]bool{}
 	var comps []string
@@ -157,18 +161,7 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 		if h == "" {
 			h = fmt.Sprintf("column%d", i+1)
 		}
-		col := km.column(h)
-		// goodhart's own prefixed names are taken as written (a component
-		// named "x " or "" keeps its name through export and back);
-		// spaces around other names are a hand-written file's padding.
-		for _, p := range []string{ComponentPrefix, EvalPrefix, ExtraPrefix} {
-			if strings.HasPrefix(raw, p) && col == h && len(opt.Map) == 0 {
-				col = raw
-			}
-		}
-		if raw == ComponentPrefix && len(opt.Map) == 0 {
-			col = raw
-		}
+		col := ownColumnName(raw, km.column(h), h, opt)
 		if byName[col] {
 			col = ExtraPrefix + h + "#" + strconv.Itoa(i+1)
 		}
@@ -259,7 +252,7 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 			if c.isStr {
 				s := rec[i]
 				if s != "" {
-					s = strings.Clone(s)
+					s = keeper.restore(strings.Clone(s))
 					c.any = true
 				}
 				c.str = append(c.str, s)
@@ -355,4 +348,103 @@ func parseCSVNumber(cell string) (x float64, ok bool, msg string) {
 		return 0, false, ""
 	}
 	return x, true, ""
+}
+
+// csvCRKeeper passes a CSV stream through, but marks each CR LF inside a
+// quoted field with a private sentinel before it, because encoding/csv
+// turns a quoted "\r\n" into "\n": restore puts the "\r" back, so a
+// value or column name with CR LF reads back as written. Quotes are
+// tracked by parity ("" escapes toggle twice), which is exact for valid
+// CSV; after a malformed quote only the CR LF marking can be off.
+type csvCRKeeper struct {
+	r       io.Reader
+	inQuote bool
+	pendCR  bool // a CR inside quotes ended the last chunk
+	used    bool // some sentinel was written
+	tmp     []byte
+	out     []byte
+	err     error
+}
+
+// crSentinel stands for a CR before LF inside quotes (a Unicode
+// noncharacter: never in real text).
+const crSentinel = "\ufdd0"
+
+func (k *csvCRKeeper) Read(p []byte) (int, error) {
+	for len(k.out) == 0 {
+		if k.err != nil {
+			return 0, k.err
+		}
+		if cap(k.tmp) < len(p) {
+			k.tmp = make([]byte, len(p))
+		}
+		n, err := k.r.Read(k.tmp[:len(p)])
+		k.err = err
+		k.out = k.feed(k.out[:0], k.tmp[:n])
+		if err != nil && k.pendCR {
+			k.out = append(k.out, '\r')
+			k.pendCR = false
+		}
+	}
+	n := copy(p, k.out)
+	k.out = k.out[n:]
+	return n, nil
+}
+
+func (k *csvCRKeeper) feed(out, b []byte) []byte {
+	if !k.pendCR && bytes.IndexByte(b, '\r') < 0 {
+		if bytes.Count(b, []byte{'"'})%2 == 1 {
+			k.inQuote = !k.inQuote
+		}
+		return append(out, b...)
+	}
+	for _, c := range b {
+		if k.pendCR {
+			k.pendCR = false
+			if c == '\n' {
+				out = append(out, crSentinel...)
+				k.used = true
+			} else {
+				out = append(out, '\r')
+			}
+		}
+		switch {
+		case c == '"':
+			k.inQuote = !k.inQuote
+		case c == '\r' && k.inQuote:
+			k.pendCR = true
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// restore puts back the CRs marked in s.
+func (k *csvCRKeeper) restore(s string) string {
+	if !k.used || !strings.Contains(s, crSentinel) {
+		return s
+	}
+	return strings.ReplaceAll(s, crSentinel, "\r")
+}
+
+// ownColumnName keeps goodhart's own prefixed column names (component.,
+// eval., extra.) exactly as a file written by goodhart holds them - a
+// component named "x " or "" keeps its name through export and back -
+// where the naming rules would trim them (col is what they gave for the
+// trimmed name h). Spaces around other names are a hand-written file's
+// padding. With --map the mapping decides.
+func ownColumnName(raw, col, h string, opt Options) string {
+	if len(opt.Map) > 0 {
+		return col
+	}
+	if raw == ComponentPrefix {
+		return raw
+	}
+	for _, p := range []string{ComponentPrefix, EvalPrefix, ExtraPrefix} {
+		if strings.HasPrefix(raw, p) && col == h {
+			return raw
+		}
+	}
+	return col
 }

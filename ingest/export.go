@@ -28,7 +28,11 @@ import (
 // reads back to the same float64, "1.0" not "1", "1e-05"); step,
 // input_length and output_length are written as integers when they are
 // integral. A missing value is an empty CSV cell, a Parquet null, and an
-// absent key in JSONL.
+// absent key in JSONL. ±Inf (which no reader accepts as a value, but a Run
+// built in Go may hold) is written as Python writes it - Infinity in JSONL,
+// inf in CSV, the IEEE value in Parquet and tfevents - so the file stays
+// valid, and reading it back reports each such record instead of
+// misreading it.
 
 func init() {
 	RegisterWriter(&Writer{Name: "csv", Exts: []string{".csv", ".csv.gz"}, Write: WriteCSV})
@@ -153,6 +157,21 @@ func (c *outCol) present(i int) bool {
 	return !math.IsNaN(c.num[i])
 }
 
+// appendJSONValue is appendValue for JSON: ±Inf become Python json's
+// Infinity and -Infinity (which goodhart's JSONL reader recognises and
+// reports, and Python reads back), never the invalid inf.
+func (c *outCol) appendJSONValue(b []byte, i int) []byte {
+	if c.kind != outString {
+		switch x := c.num[i]; {
+		case math.IsInf(x, 1):
+			return append(b, "Infinity"...)
+		case math.IsInf(x, -1):
+			return append(b, "-Infinity"...)
+		}
+	}
+	return c.appendValue(b, i)
+}
+
 // appendValue appends row i's value as text (numbers Python-style).
 func (c *outCol) appendValue(b []byte, i int) []byte {
 	if c.kind == outString {
@@ -268,7 +287,7 @@ func WriteJSONL(w io.Writer, run *Run) error {
 			if c.kind == outString {
 				buf = appendPyJSONString(buf, c.str[i])
 			} else {
-				buf = c.appendValue(buf, i)
+				buf = c.appendJSONValue(buf, i)
 			}
 		}
 		for _, k := range head {
@@ -293,7 +312,7 @@ func WriteJSONL(w io.Writer, run *Run) error {
 			if c.kind == outString {
 				buf = appendPyJSONString(buf, c.str[i])
 			} else {
-				buf = c.appendValue(buf, i)
+				buf = c.appendJSONValue(buf, i)
 			}
 		}
 		buf = append(buf, '}')

@@ -451,7 +451,9 @@ var tfRewardNames = map[string]bool{"reward": true, "train_reward": true, "ep_re
 func isGoodhartColumn(tag string) bool {
 	switch tag {
 	case ColStep, ColReward, ColRewardStd, ColLength, ColGroup, ColZeroStdFrac, ColClipRatio,
-		ColKL, ColEntropy, ColTime, ColDurationMS, ColInputLength:
+		ColKL, ColEntropy, ColTime, ColDurationMS, ColInputLength,
+		ColChosen, ColRejected, ColMargin, ColPrefAccuracy,
+		ComponentPrefix: // a component named "" (as the writer writes it)
 		return true
 	}
 	for _, p := range []string{ComponentPrefix, EvalPrefix, ExtraPrefix} {
