@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -182,5 +183,26 @@ func TestTFEventsNonFinite(t *testing.T) {
 	}
 	if _, err := ingest.Read(bytes.NewReader(buf.Bytes()), "events.out.tfevents.1", ingest.Options{Strict: true}); !errors.Is(err, ingest.ErrStrict) {
 		t.Errorf("strict: %v", err)
+	}
+}
+
+func TestReadFileStdin(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = saved }()
+	go func() {
+		w.WriteString(`{"call_id":"a","step":1,"scalar_reward":0.5,"components":{}}` + "\nnot json\n")
+		w.Close()
+	}()
+	run, err := ingest.ReadFile("-", ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Len() != 1 || run.Source != "stdin" || len(run.Issues) != 1 || run.Issues[0].Error()[:8] != "stdin:2:" {
+		t.Errorf("rows %d source %q issues %v", run.Len(), run.Source, run.Issues)
 	}
 }

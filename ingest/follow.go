@@ -172,6 +172,9 @@ var ErrFollowStopped = errors.New("follow stopped")
 // truncated and refilled past its old size between two polls (copytruncate
 // followed by a burst of writes) reads as growth.
 func Follow(ctx context.Context, path string, opt FollowOptions, fn func(FollowEvent) error) error {
+	if path == StdinName {
+		return fmt.Errorf("cannot follow standard input (-): give the log file's path")
+	}
 	t := &tailer{path: path, opt: opt, fn: fn}
 	err := t.loop(ctx)
 	if t.f != nil {

@@ -90,9 +90,20 @@ func LookupFormat(name string) (*Format, error) {
 	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownFormat, name, strings.Join(names, ", "))
 }
 
+// StdinName is the path that means standard input ("-"), and StdinLabel
+// the name issues and Run.Source give it.
+const (
+	StdinName  = "-"
+	StdinLabel = "stdin"
+)
+
 // ReadFile reads a run from path, gunzipping it when it starts with the gzip
 // magic bytes, and picking the format by content unless opt.Format is set.
+// The path "-" reads standard input (issues then say "stdin:LINE").
 func ReadFile(path string, opt Options) (*Run, error) {
+	if path == StdinName {
+		return Read(os.Stdin, StdinLabel, opt)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
