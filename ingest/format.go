@@ -216,7 +216,6 @@ type gzipErrReader struct {
 	name string
 }
 
-//
 // Bytes after the last complete gzip member that are not another member
 // (zero padding, a second file appended by mistake) are treated the same
 // way: the records before them are kept and one issue says what happened.
