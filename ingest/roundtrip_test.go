@@ -214,6 +214,9 @@ func sameRun(want, got *ingest.Run) string {
 	if want.Len() != got.Len() {
 		return fmt.Sprintf("rows %d, want %d", got.Len(), want.Len())
 	}
+	if want.Len() == 0 {
+		return "" // no rows: which empty columns a reader names does not matter
+	}
 	if w, g := want.Columns(), got.Columns(); !slices.Equal(w, g) {
 		return fmt.Sprintf("columns %q, want %q", g, w)
 	}
