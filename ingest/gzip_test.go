@@ -40,7 +40,11 @@ func gzipInputs(n int) map[string]string {
 		fmt.Fprintf(&trl, `{"step": %d, "reward": 0.%d}`, i, i%10)
 	}
 	trl.WriteString("\n]}\n")
-	return map[string]string{"trl": trl.String(), "rewardspy-jsonl": spy.String(), "verl": verl.String(), "verl-jsonl": vj.String(),
+	var rg strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&rg, "Ep %d | OK | reward=%d.5\nsources:\n  food: %d\n  survival: 1\n\n", i, i, i)
+	}
+	return map[string]string{"rewardguard": rg.String(), "trl": trl.String(), "rewardspy-jsonl": spy.String(), "verl": verl.String(), "verl-jsonl": vj.String(),
 		"csv": csv.String(), "sb3-monitor": sb3.String()}
 }
 
