@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -81,6 +82,11 @@ func genRun(data []byte) *ingest.Run {
 		}
 		used[name] = true
 		run.SetColumn(ingest.ComponentPrefix+name, col(true))
+	}
+	if comps := run.Components(); len(comps) > 1 && next()%2 == 0 {
+		slices.Reverse(comps) // a source order that is not sorted
+		b, _ := json.Marshal(comps)
+		run.Meta = map[string]string{ingest.MetaComponentOrder: string(b)}
 	}
 	if next()%2 == 0 {
 		run.SetColumn("extra.lr", col(true))
@@ -170,6 +176,9 @@ func expectAfter(run *ingest.Run, format string) (*ingest.Run, int) {
 					any = true
 				}
 			}
+			if ids, ok := run.StringColumn(ingest.ColCallID); ok && ids[i] != "" {
+				any = true
+			}
 			keep[i] = keep[i] && any
 		}
 	}
@@ -182,9 +191,6 @@ func expectAfter(run *ingest.Run, format string) (*ingest.Run, int) {
 	want := ingest.NewRun(rows)
 	for _, name := range cols {
 		if s, ok := run.StringColumn(name); ok {
-			if format == "tfevents" {
-				continue // event files hold numbers
-			}
 			var c []string
 			for i, k := range keep {
 				if k {
@@ -278,6 +284,9 @@ func checkRoundTrip(t *testing.T, run *ingest.Run) {
 			}
 			t.Fatalf("%s: %s\nfile:\n%q", f.name, d, file)
 		}
+		if w, g := presentIn(orderOf(run), want), presentIn(orderOf(got), want); len(w) > 1 && !slices.Equal(w, g) {
+			t.Fatalf("%s: component order %q, want %q\n%s", f.name, g, w, buf.String())
+		}
 		if len(got.Issues) != issues {
 			t.Fatalf("%s: %d issues, want %d: %v", f.name, len(got.Issues), issues, got.Issues)
 		}
@@ -301,4 +310,25 @@ func FuzzWriterRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkRoundTrip(t, genRun(data))
 	})
+}
+
+// orderOf is the run's component order: Meta's, else sorted.
+func orderOf(run *ingest.Run) []string {
+	var order []string
+	if m := run.Meta[ingest.MetaComponentOrder]; m != "" {
+		json.Unmarshal([]byte(m), &order)
+		return order
+	}
+	return run.Components()
+}
+
+// presentIn keeps the names of order that are components of run.
+func presentIn(order []string, run *ingest.Run) []string {
+	var out []string
+	for _, k := range order {
+		if run.Has(ingest.ComponentPrefix + k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
