@@ -163,7 +163,7 @@ type tfScalar struct {
 	value  float64
 	plugin string // plugin name from the value's metadata, "" if none
 	hasMD  bool
-	isStr  bool   // a scalar DT_STRING tensor (text plugin): str holds it
+	isStr  bool // a scalar DT_STRING tensor (text plugin): str holds it
 	str    string
 }
 
