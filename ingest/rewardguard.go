@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// The rewardguard training-log format (DESIGN §1 item 3): one block per
+// The rewardguard training-log format: one block per
 // episode,
 //
 //	Ep 12 | DEATH | reward=-42.5

@@ -9,7 +9,7 @@ import (
 )
 
 // Grain says what one row of a Run stands for. Detector defaults differ by
-// grain (DESIGN §1, §2.3).
+// grain (window sizes and minimum counts scale for step-grain logs).
 type Grain string
 
 const (
@@ -19,7 +19,7 @@ const (
 	GrainStep    Grain = "step"    // one logged trainer step (TRL, verl)
 )
 
-// Canonical column names (DESIGN §1).
+// Canonical column names.
 const (
 	ColStep        = "step"
 	ColReward      = "reward"
@@ -293,7 +293,7 @@ func (r *Run) DropColumn(name string) {
 }
 
 // Columns returns every column name: canonical columns first in the order of
-// DESIGN §1, then component.*, eval.* and extra.* each sorted by name.
+// canonicalOrder, then component.*, eval.* and extra.* each sorted by name.
 func (r *Run) Columns() []string {
 	if r == nil {
 		return nil
