@@ -292,8 +292,10 @@ func (r *Run) DropColumn(name string) {
 	}
 }
 
-// Columns returns every column name: canonical columns first in the order of
-// canonicalOrder, then component.*, eval.* and extra.* each sorted by name.
+// Columns returns every column name: canonical columns first (step, time,
+// call_id, reward, reward_std, duration_ms, input_length, length, group,
+// zero_std_frac, clip_ratio, kl, entropy), then component.*, eval.*, other
+// names and extra.*, each group sorted by name.
 func (r *Run) Columns() []string {
 	if r == nil {
 		return nil
