@@ -206,3 +206,10 @@ func TestReadFileStdin(t *testing.T) {
 		t.Errorf("rows %d source %q issues %v", run.Len(), run.Source, run.Issues)
 	}
 }
+
+func TestVerlConsoleBOM(t *testing.T) {
+	run, err := readStr(t, "v.log", "", "\ufeffstep:1 - critic/score/mean:0.5\nstep:2 - critic/score/mean:0.6\n", true)
+	if err != nil || run.Format != "verl" || run.Len() != 2 {
+		t.Fatalf("BOM on a verl console log: %v", err)
+	}
+}

@@ -455,7 +455,7 @@ func (t *tailer) pollWhole(st os.FileInfo) (bool, error) {
 
 func (t *tailer) readOptions() Options {
 	o := t.opt.Options
-	o.live = true
+	o.live = !t.opt.Once // Once reads a finished file: a cut last record is reported
 	if t.format != nil && t.format.Read != nil {
 		o.Format = t.format.Name
 	}
@@ -601,7 +601,8 @@ func (t *tailer) decode(buf []byte, firstLine int) error {
 		return nil // empty file under Once
 	}
 	o := t.opt.Options
-	o.live = true // a chunk of a live log: readers return its issues even when no record in it is valid
+	o.live = !t.opt.Once
+	o.chunk = true // readers return a chunk's issues even when no record in it is valid
 	run, err := t.format.Read(bytes.NewReader(buf), t.path, o)
 	shift := firstLine - 1 - t.headLines
 	if err != nil {

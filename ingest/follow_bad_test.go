@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 )
@@ -36,4 +37,29 @@ func TestFollowCountsAppendedMalformedLines(t *testing.T) {
 			fc.waitFor(t, "records go on", func(fc *collector) bool { return len(fc.rewards) == 2 })
 		})
 	}
+}
+
+// Once reads a finished file: a cut last row is reported as ReadFile
+// reports it; following, the same bytes wait for their newline.
+func TestFollowOnceReportsCutLastRow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.csv")
+	appendFile(t, path, "step,scalar_reward\n1,0.5\n2,0.665")
+	rows, skipped := 0, 0
+	err := Follow(context.Background(), path, FollowOptions{Once: true}, func(ev FollowEvent) error {
+		if ev.Kind == FollowRecords {
+			rows += ev.Run.Len()
+			skipped += ev.Run.Skipped
+		}
+		return nil
+	})
+	if err != nil || rows != 1 || skipped != 1 {
+		t.Fatalf("Once: err %v rows %d skipped %d, want 1 row and 1 skipped", err, rows, skipped)
+	}
+	fc := startFollow(t, path, FollowOptions{})
+	fc.settle(t, path)
+	fc.mu.Lock()
+	if len(fc.rewards) != 1 || fc.skipped != 0 {
+		t.Errorf("following: rewards %v skipped %d, want [0.5] and 0", fc.rewards, fc.skipped)
+	}
+	fc.mu.Unlock()
 }

@@ -29,9 +29,13 @@ type Options struct {
 	// MaxIssues caps Run.Issues (default 100); Run.Skipped still counts all.
 	MaxIssues int
 
-	// live: the input is a live log read by Follow, whose last line may be
-	// half written; a cut last line is then dropped without an issue.
+	// live: the input is a live log read by Follow (not Once), whose last
+	// line may be half written; a cut last line is then dropped without an
+	// issue.
 	live bool
+	// chunk: the input is one chunk of a file read by Follow: a chunk with
+	// no valid record is not "not a run" but a batch of issues.
+	chunk bool
 
 	// src is the uncompressed input file when Read was given one (set by
 	// Read, not by callers): line readers use it to size their columns

@@ -775,7 +775,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 			run.Issues = append(run.Issues, is)
 		}
 	}
-	if run.Len() == 0 && run.Skipped > 0 && !opt.live {
+	if run.Len() == 0 && run.Skipped > 0 && !opt.chunk {
 		first := ""
 		if len(run.Issues) > 0 {
 			first = " (first: " + run.Issues[0].Error() + ")"

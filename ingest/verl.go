@@ -212,6 +212,9 @@ func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
 			lineNo++
+			if lineNo == 1 {
+				line = trimBOM(line)
+			}
 			eof := err == io.EOF
 			if bytes.Contains(line, []byte("validation metrics: {")) {
 				last, seen := 0.0, false
@@ -235,7 +238,7 @@ func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 			break
 		}
 	}
-	if !sawStep && !(opt.live && len(t.issues.list)+t.issues.skipped > 0) {
+	if !sawStep && !(opt.chunk && len(t.issues.list)+t.issues.skipped > 0) {
 		return nil, fmt.Errorf("%s: %w: no verl metric lines (step:N - key:value - ...) found", name, ErrNotARun)
 	}
 	// Summaries are merged last so that step lines win over them.
