@@ -1591,7 +1591,7 @@ func componentOrder(batches []*jsonlBatch) string {
 	indeg := map[string]int{}
 	for _, b := range batches {
 		for _, seq := range b.order {
-			prev := ""
+			prev, started := "", false // "" is a valid component name
 			for _, ci := range seq {
 				name := strings.TrimPrefix(b.cols[ci].name, ComponentPrefix)
 				if _, ok := pos[name]; !ok {
@@ -1599,11 +1599,11 @@ func componentOrder(batches []*jsonlBatch) string {
 					first = append(first, name)
 					succ[name] = map[string]bool{}
 				}
-				if prev != "" && prev != name && !succ[prev][name] {
+				if started && prev != name && !succ[prev][name] {
 					succ[prev][name] = true
 					indeg[name]++
 				}
-				prev = name
+				prev, started = name, true
 			}
 		}
 	}
@@ -1613,14 +1613,14 @@ func componentOrder(batches []*jsonlBatch) string {
 	var out []string
 	done := map[string]bool{}
 	for len(out) < len(first) {
-		pick := ""
+		pick, found := "", false // "" is a valid component name
 		for _, n := range first {
 			if !done[n] && indeg[n] == 0 {
-				pick = n
+				pick, found = n, true
 				break
 			}
 		}
-		if pick == "" { // a cycle: take the earliest remaining
+		if !found { // a cycle: take the earliest remaining
 			for _, n := range first {
 				if !done[n] {
 					pick = n

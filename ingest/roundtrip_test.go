@@ -284,7 +284,10 @@ func checkRoundTrip(t *testing.T, run *ingest.Run) {
 			}
 			t.Fatalf("%s: %s\nfile:\n%q", f.name, d, file)
 		}
-		if w, g := presentIn(orderOf(run), want), presentIn(orderOf(got), want); len(w) > 1 && !slices.Equal(w, g) {
+		// JSONL has no header: the order is what its records show, so it
+		// is checked when one kept record lists every component.
+		if w, g := presentIn(orderOf(run), want), presentIn(orderOf(got), want); len(w) > 1 && !slices.Equal(w, g) &&
+			(f.name != "jsonl" || oneRowHasAll(want)) {
 			t.Fatalf("%s: component order %q, want %q\n%s", f.name, g, w, buf.String())
 		}
 		if len(got.Issues) != issues {
@@ -331,4 +334,21 @@ func presentIn(order []string, run *ingest.Run) []string {
 		}
 	}
 	return out
+}
+
+// oneRowHasAll reports whether some row of run has a value in every
+// component column.
+func oneRowHasAll(run *ingest.Run) bool {
+	for i := 0; i < run.Len(); i++ {
+		all := true
+		for _, k := range run.Components() {
+			if c, ok := run.Column(ingest.ComponentPrefix + k); ok && math.IsNaN(c[i]) {
+				all = false
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
