@@ -83,8 +83,6 @@ func TestTRLBOMTrailingAndDeepEntry(t *testing.T) {
 	}
 }
 
-var _ = bytes.NewReader
-
 func TestVerlJSONLNonFiniteBOMAndCutLine(t *testing.T) {
 	for _, c := range []struct{ val, msg string }{
 		{"NaN", "not a finite number"}, {"Infinity", "not a finite number"}, {"-Infinity", "not a finite number"},

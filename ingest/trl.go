@@ -329,19 +329,6 @@ func lineAt(b []byte, off int64) int {
 	return bytes.Count(b[:off], []byte{'\n'}) + 1
 }
 
-// skipJSONSpace advances off past whitespace and commas.
-func skipJSONSpace(b []byte, off int64) int64 {
-	for off < int64(len(b)) {
-		switch b[off] {
-		case ' ', '\t', '\r', '\n', ',':
-			off++
-			continue
-		}
-		break
-	}
-	return off
-}
-
 // trlColumn maps one log_history key to its column. The length keys are
 // resolved per file by the caller (lengthKey).
 func trlColumn(key, lengthKey string) string {
