@@ -280,7 +280,7 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 		n--
 		if readErr {
 			run.Skipped++ // cut by the read error reported above: one issue, not two
-		} else if e := report(Issue{File: name, Line: lastRow, Msg: "incomplete last line (no newline at the end: the file may be cut short); skipped - if the file is complete, end it with a newline"}); e != nil {
+		} else if e := report(Issue{File: name, Line: lastRow, Msg: "incomplete last line (no newline at the end: the file may be cut short; if it is complete, end it with a newline)"}); e != nil {
 			return nil, e
 		}
 	}

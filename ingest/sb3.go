@@ -269,7 +269,7 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 			}
 			n--
 			if !opt.live {
-				pendingErr = &Issue{Line: lastLn, Msg: "incomplete last line (no newline at the end: the file is cut short); skipped"}
+				pendingErr = &Issue{Line: lastLn, Msg: "incomplete last line (no newline at the end: the file is cut short)"}
 			}
 		}
 		if opt.live {
