@@ -22,7 +22,12 @@ import (
 // numbers: anything else is an issue and the row is skipped. call_id is
 // text. An extra.<key> column is numeric until a cell is not a number;
 // then it becomes a text column (earlier numbers kept as their text). A
-// row with the wrong number of cells is an issue and skipped. The reader
+// row with the wrong number of cells is an issue and skipped. A last row
+// without a newline after it is an issue and skipped (it may be cut short:
+// goodhart and Python's csv end every row); Follow reading a live log never
+// passes a half-written row. A UTF-8 byte-order mark is skipped. Header
+// names are trimmed of spaces, except names starting with component.,
+// eval. or extra., which are goodhart's own and kept as written. The reader
 // streams: columns grow in fixed-size chunks, joined once at the end.
 
 func init() {
@@ -84,6 +89,16 @@ func (b *floatBuilder) add(x float64) {
 	b.n++
 }
 
+// pop removes the last value.
+func (b *floatBuilder) pop() {
+	last := &b.chunks[len(b.chunks)-1]
+	*last = (*last)[:len(*last)-1]
+	b.n--
+	if len(*last) == 0 {
+		b.chunks = b.chunks[:len(b.chunks)-1]
+	}
+}
+
 func (b *floatBuilder) finish() []float64 {
 	out := make([]float64, 0, b.n)
 	for i, c := range b.chunks {
@@ -107,7 +122,9 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	cr := csv.NewReader(r)
+	lb := &lastByteReader{r: r}
+	keeper := &csvCRKeeper{r: lb}
+	cr := csv.NewReader(keeper)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	run := &Run{Source: name, Format: "csv"}
@@ -133,15 +150,18 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	}
+	for i := range header {
+		header[i] = keeper.restore(header[i])
+	}
 	cols := make([]*csvCol, len(header))
 	byName := map[string]bool{}
 	var comps []string
-	for i, h := range header {
-		h = strings.TrimSpace(h)
+	for i, raw := range header {
+		h := strings.TrimSpace(raw)
 		if h == "" {
 			h = fmt.Sprintf("column%d", i+1)
 		}
-		col := km.column(h)
+		col := ownColumnName(raw, km.column(h), h, opt)
 		if byName[col] {
 			col = ExtraPrefix + h + "#" + strconv.Itoa(i+1)
 		}
@@ -159,6 +179,8 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 		cols[i] = c
 	}
 	n := 0
+	lastLine, lastRow := 0, 0 // line of the last record read / kept
+	readErr := false          // the input ended with a read error (truncated gzip)
 	vals := make([]float64, len(cols))
 	for {
 		rec, err := cr.Read()
@@ -175,7 +197,8 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 			}
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				line, _ := cr.FieldPos(0)
-				is := Issue{File: name, Line: line, Msg: "input ends early (truncated gzip stream); rows up to here were kept"}
+				readErr = true
+				is := Issue{File: name, Line: line, Msg: readErrIssue(name, err)}
 				if opt.Strict {
 					return nil, fmt.Errorf("%w: %v", ErrStrict, is)
 				}
@@ -197,6 +220,7 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 			}
 			continue
 		}
+		lastLine = line
 		bad := false
 		for i, cell := range rec {
 			c := cols[i]
@@ -228,7 +252,7 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 			if c.isStr {
 				s := rec[i]
 				if s != "" {
-					s = strings.Clone(s)
+					s = keeper.restore(strings.Clone(s))
 					c.any = true
 				}
 				c.str = append(c.str, s)
@@ -240,6 +264,25 @@ func readCSV(r io.Reader, name string, opt Options) (*Run, error) {
 			c.num.add(vals[i])
 		}
 		n++
+		lastRow = line
+	}
+	if lb.last != '\n' && lb.last != 0 && lastRow > 0 && lastRow == lastLine && (!opt.live || readErr) {
+		// No newline at the end: the last row may be cut mid-number
+		// (0.6658 written as 0.665), so it is not read as a value.
+		// (Follow reading a live log never hands over a half line.)
+		for _, c := range cols {
+			if c.isStr {
+				c.str = c.str[:len(c.str)-1]
+			} else {
+				c.num.pop()
+			}
+		}
+		n--
+		if readErr {
+			run.Skipped++ // cut by the read error reported above: one issue, not two
+		} else if e := report(Issue{File: name, Line: lastRow, Msg: "incomplete last line (no newline at the end: the file may be cut short; if it is complete, end it with a newline)"}); e != nil {
+			return nil, e
+		}
 	}
 	run.SetLen(n)
 	for _, c := range cols {
@@ -305,4 +348,103 @@ func parseCSVNumber(cell string) (x float64, ok bool, msg string) {
 		return 0, false, ""
 	}
 	return x, true, ""
+}
+
+// csvCRKeeper passes a CSV stream through, but marks each CR LF inside a
+// quoted field with a private sentinel before it, because encoding/csv
+// turns a quoted "\r\n" into "\n": restore puts the "\r" back, so a
+// value or column name with CR LF reads back as written. Quotes are
+// tracked by parity ("" escapes toggle twice), which is exact for valid
+// CSV; after a malformed quote only the CR LF marking can be off.
+type csvCRKeeper struct {
+	r       io.Reader
+	inQuote bool
+	pendCR  bool // a CR inside quotes ended the last chunk
+	used    bool // some sentinel was written
+	tmp     []byte
+	out     []byte
+	err     error
+}
+
+// crSentinel stands for a CR before LF inside quotes (a Unicode
+// noncharacter: never in real text).
+const crSentinel = "\ufdd0"
+
+func (k *csvCRKeeper) Read(p []byte) (int, error) {
+	for len(k.out) == 0 {
+		if k.err != nil {
+			return 0, k.err
+		}
+		if cap(k.tmp) < len(p) {
+			k.tmp = make([]byte, len(p))
+		}
+		n, err := k.r.Read(k.tmp[:len(p)])
+		k.err = err
+		k.out = k.feed(k.out[:0], k.tmp[:n])
+		if err != nil && k.pendCR {
+			k.out = append(k.out, '\r')
+			k.pendCR = false
+		}
+	}
+	n := copy(p, k.out)
+	k.out = k.out[n:]
+	return n, nil
+}
+
+func (k *csvCRKeeper) feed(out, b []byte) []byte {
+	if !k.pendCR && bytes.IndexByte(b, '\r') < 0 {
+		if bytes.Count(b, []byte{'"'})%2 == 1 {
+			k.inQuote = !k.inQuote
+		}
+		return append(out, b...)
+	}
+	for _, c := range b {
+		if k.pendCR {
+			k.pendCR = false
+			if c == '\n' {
+				out = append(out, crSentinel...)
+				k.used = true
+			} else {
+				out = append(out, '\r')
+			}
+		}
+		switch {
+		case c == '"':
+			k.inQuote = !k.inQuote
+		case c == '\r' && k.inQuote:
+			k.pendCR = true
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// restore puts back the CRs marked in s.
+func (k *csvCRKeeper) restore(s string) string {
+	if !k.used || !strings.Contains(s, crSentinel) {
+		return s
+	}
+	return strings.ReplaceAll(s, crSentinel, "\r")
+}
+
+// ownColumnName keeps goodhart's own prefixed column names (component.,
+// eval., extra.) exactly as a file written by goodhart holds them - a
+// component named "x " or "" keeps its name through export and back -
+// where the naming rules would trim them (col is what they gave for the
+// trimmed name h). Spaces around other names are a hand-written file's
+// padding. With --map the mapping decides.
+func ownColumnName(raw, col, h string, opt Options) string {
+	if len(opt.Map) > 0 {
+		return col
+	}
+	if raw == ComponentPrefix {
+		return raw
+	}
+	for _, p := range []string{ComponentPrefix, EvalPrefix, ExtraPrefix} {
+		if strings.HasPrefix(raw, p) && col == h {
+			return raw
+		}
+	}
+	return col
 }

@@ -144,6 +144,9 @@ var checkpointRE = regexp.MustCompile(`^checkpoint-(\d+)$`)
 
 // ResolvePath returns the runs at path (the rules above).
 func ResolvePath(path string) ([]Source, error) {
+	if path == StdinName {
+		return []Source{{Name: StdinLabel, Kind: "file", Files: []string{StdinName}}}, nil
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -280,14 +283,14 @@ func scanDir(root string) []Source {
 			if len(keys) > 1 {
 				name = groups[k][0]
 			}
-			note := plural(len(groups[k]), "monitor file")
+			note := mergedNote(len(groups[k]), "monitor file")
 			if len(events) > 0 {
 				note = strings.TrimPrefix(note+"; TensorBoard files beside it not read", "; ")
 			}
 			out = append(out, Source{Name: name, Kind: "sb3-monitor", Files: groups[k], Note: note})
 		}
 		if len(events) > 0 && !sb3 {
-			out = append(out, Source{Name: dir, Kind: "tensorboard", Files: events, Note: plural(len(events), "event file")})
+			out = append(out, Source{Name: dir, Kind: "tensorboard", Files: events, Note: mergedNote(len(events), "event file")})
 		}
 		for _, p := range others {
 			if budget--; budget < 0 {
@@ -318,7 +321,7 @@ func hasRunOwnFolder(dir string) bool {
 	return ok
 }
 
-func plural(n int, noun string) string {
+func mergedNote(n int, noun string) string {
 	if n == 1 {
 		return ""
 	}
@@ -382,7 +385,11 @@ func ReadSource(src Source, opt Options) (*Run, error) {
 		if len(src.Files) != 1 {
 			return nil, fmt.Errorf("%s: a %s source reads one file, got %d", src.Name, src.Kind, len(src.Files))
 		}
-		run, err = readOneFile(src.Files[0], opt)
+		if src.Files[0] == StdinName {
+			run, err = Read(os.Stdin, StdinLabel, opt)
+		} else {
+			run, err = readOneFile(src.Files[0], opt)
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -56,6 +56,43 @@
 // rewardspy's records, which rewardspy's own tools read: see WriteJSONL and
 // RewardspyLosses) and tfevents, written atomically with WriteFileAtomic.
 //
+// Bad input, the same rules in every reader (details in finite.go and each
+// reader's file comment):
+//
+//   - Non-finite numbers (NaN, Infinity, -Infinity in any spelling, or a
+//     number beyond float64 such as 1e309) and true/false where a number is
+//     wanted are reported as an Issue with file, line (record number for
+//     binary formats) and field; with Options.Strict they are an error.
+//     What is dropped, per reader:
+//     rewardspy-jsonl, jsonl, csv: the record (any column);
+//     trl, verl, verl-jsonl, sb3-monitor: the record when the column is
+//     canonical (reward, component.*, eval.*, length, step, kl, ...), only
+//     the value (Issue.Kept, counted in Run.Kept) in an extra.<key> column
+//     such as grad_norm; booleans in extra columns are 1/0;
+//     parquet: ±Inf as for the trainer readers; NaN is a missing value
+//     (pandas writes missing floats as NaN);
+//     tfevents: the event (so that step's cell is missing);
+//     rewardguard: the value is left missing (Kept).
+//   - A last line without its newline in a line format is reported and
+//     skipped unless it is a whole JSON record (JSONL, verl-jsonl), since a
+//     CSV or monitor value may be cut mid-number; Follow, reading a live
+//     log, drops a half-written last line quietly instead.
+//   - A truncated gzip stream, or bytes after its end that are not gzip,
+//     keeps every complete record and adds one issue, whatever the size.
+//   - A UTF-8 byte-order mark is skipped. ReadFile("-") reads standard
+//     input. IssueSummary words Skipped and Kept for the user.
+//   - Wide, sparse JSONL (thousands of rarely present keys) is held sparse
+//     while reading; rarely present extra columns past a cell budget are
+//     dropped and named in Meta (see DroppedNote).
+//
+// Writers (RegisterWriter; reportgen export): csv, jsonl (rewardspy's
+// format), parquet and tfevents, written atomically with WriteFileAtomic
+// (which keeps an existing file's mode, writes through symlinks and removes
+// its own stale temporary files). read(write(run)) == run for every writer
+// (FuzzWriterRoundTrip): NaN stays missing; ±Inf, which no reader takes as
+// a value, is written as Python writes it (Infinity in JSONL, inf in CSV)
+// and comes back as an issue, never as another value.
+//
 // Follow tails a growing file for the live view: line formats are decoded
 // chunk by chunk as lines complete; whole-file formats are re-read when the
 // file changes.

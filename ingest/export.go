@@ -27,7 +27,11 @@ import (
 // Numbers are written as Python writes them (repr: the shortest text that
 // reads back to the same float64, "1.0" not "1", "1e-05"); step,
 // input_length and output_length are written as integers when they are
-// integral. A missing value is an empty CSV cell and a Parquet null.
+// integral. A missing value is an empty CSV cell and a Parquet null. ±Inf
+// (which no reader accepts as a value, but a Run built in Go may hold) is
+// written as Python writes it - Infinity in JSONL, inf in CSV, the IEEE
+// value in Parquet and tfevents - so the file stays valid, and reading it
+// back reports each such record instead of misreading it.
 //
 // JSONL ("jsonl", also named "rewardspy") holds rewardspy's records and
 // nothing else, so that rewardspy's own tools read it: see WriteJSONL.
@@ -154,6 +158,21 @@ func (c *outCol) present(i int) bool {
 		return false
 	}
 	return !math.IsNaN(c.num[i])
+}
+
+// appendJSONValue is appendValue for JSON: ±Inf become Python json's
+// Infinity and -Infinity (which goodhart's JSONL reader recognises and
+// reports, and Python reads back), never the invalid inf.
+func (c *outCol) appendJSONValue(b []byte, i int) []byte {
+	if c.kind != outString {
+		switch x := c.num[i]; {
+		case math.IsInf(x, 1):
+			return append(b, "Infinity"...)
+		case math.IsInf(x, -1):
+			return append(b, "-Infinity"...)
+		}
+	}
+	return c.appendValue(b, i)
 }
 
 // appendValue appends row i's value as text (numbers Python-style).
@@ -295,7 +314,7 @@ func WriteJSONL(w io.Writer, run *Run) error {
 			buf = strconv.AppendInt(buf, int64(i), 10)
 		}
 		buf = append(buf, `,"scalar_reward":`...)
-		buf = AppendPyFloat(buf, reward.num[i])
+		buf = reward.appendJSONValue(buf, i)
 		buf = append(buf, `,"components":{`...)
 		nc := 0
 		for _, c := range comps {
@@ -308,7 +327,7 @@ func WriteJSONL(w io.Writer, run *Run) error {
 			nc++
 			buf = appendPyJSONString(buf, strings.TrimPrefix(c.name, ComponentPrefix))
 			buf = append(buf, ':')
-			buf = AppendPyFloat(buf, c.num[i])
+			buf = c.appendJSONValue(buf, i)
 		}
 		buf = append(buf, '}')
 		for _, k := range tail {

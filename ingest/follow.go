@@ -176,6 +176,9 @@ var ErrFollowStopped = errors.New("follow stopped")
 // truncated and refilled past its old size between two polls (copytruncate
 // followed by a burst of writes) reads as growth.
 func Follow(ctx context.Context, path string, opt FollowOptions, fn func(FollowEvent) error) error {
+	if path == StdinName {
+		return fmt.Errorf("cannot follow standard input (-): give the log file's path")
+	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		f, err := followFile(path)
 		if err != nil {
@@ -247,6 +250,7 @@ type tailer struct {
 	wholeMtime   time.Time
 	wholeSkipped int // Run.Skipped at the last whole read
 	wholeIssues  int // len(Run.Issues) at the last whole read
+	wholeKept    int // Run.Kept at the last whole read
 }
 
 func (t *tailer) emit(ev FollowEvent) error {
@@ -465,26 +469,29 @@ func (t *tailer) pollWhole(st os.FileInfo) (bool, error) {
 	t.noticed = ""
 	t.wholeRead, t.wholeSize, t.wholeMtime = true, st.Size(), st.ModTime()
 	if run.Len() < t.delivered {
-		t.delivered, t.wholeSkipped, t.wholeIssues = 0, 0, 0
+		t.delivered, t.wholeSkipped, t.wholeIssues, t.wholeKept = 0, 0, 0, 0
 		if err := t.emit(FollowEvent{Kind: FollowReset, Msg: fmt.Sprintf("%s now has fewer records than before: reading it again from the start", t.path)}); err != nil {
 			return false, err
 		}
 	}
-	if run.Len() == t.delivered && run.Skipped <= t.wholeSkipped {
+	if run.Len() == t.delivered && run.Skipped <= t.wholeSkipped && run.Kept <= t.wholeKept {
 		return false, nil
 	}
 	// Only what is new: the rows past those delivered, and the issues
 	// beyond those already reported.
 	batch := run.Slice(t.delivered, run.Len())
 	batch.Skipped = max(run.Skipped-t.wholeSkipped, 0)
+	batch.Kept = max(run.Kept-t.wholeKept, 0)
 	batch.Issues = run.Issues[min(t.wholeIssues, len(run.Issues)):]
 	first := t.delivered
 	t.delivered, t.wholeSkipped, t.wholeIssues = run.Len(), run.Skipped, len(run.Issues)
+	t.wholeKept = run.Kept
 	return true, t.emit(FollowEvent{Kind: FollowRecords, Run: batch, First: first})
 }
 
 func (t *tailer) readOptions() Options {
 	o := t.opt.Options
+	o.live = !t.opt.Once // Once reads a finished file: a cut last record is reported
 	if t.format != nil && t.format.Read != nil {
 		o.Format = t.format.Name
 	}
@@ -630,6 +637,8 @@ func (t *tailer) decode(buf []byte, firstLine int) error {
 		return nil // empty file under Once
 	}
 	o := t.opt.Options
+	o.live = !t.opt.Once
+	o.chunk = true // readers return a chunk's issues even when no record in it is valid
 	run, err := t.format.Read(bytes.NewReader(buf), t.path, o)
 	shift := firstLine - 1 - t.headLines
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,14 @@ type Options struct {
 	Strict bool
 	// MaxIssues caps Run.Issues (default 100); Run.Skipped still counts all.
 	MaxIssues int
+
+	// live: the input is a live log read by Follow (not Once), whose last
+	// line may be half written; a cut last line is then dropped without an
+	// issue.
+	live bool
+	// chunk: the input is one chunk of a file read by Follow: a chunk with
+	// no valid record is not "not a run" but a batch of issues.
+	chunk bool
 
 	// src is the uncompressed input file when Read was given one (set by
 	// Read, not by callers): line readers use it to size their columns
@@ -85,13 +94,24 @@ func LookupFormat(name string) (*Format, error) {
 	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownFormat, name, strings.Join(names, ", "))
 }
 
+// StdinName is the path that means standard input ("-"), and StdinLabel
+// the name issues and Run.Source give it.
+const (
+	StdinName  = "-"
+	StdinLabel = "stdin"
+)
+
 // ReadFile reads a run from path, gunzipping it when it starts with the gzip
 // magic bytes, and picking the format by content unless opt.Format is set.
-// A folder is read as ReadPath reads it (the one run it holds); a file that
-// is part of a folder run (a W&B run's output.log or config.yaml, an
-// MLflow run's metrics/<key>) is an ErrNotARun error that names the folder
-// to read instead.
+// The path "-" reads standard input (issues then say "stdin:LINE"). A folder
+// is read as ReadPath reads it (the one run it holds); a file that is part
+// of a folder run (a W&B run's output.log or config.yaml, an MLflow run's
+// metrics/<key>) is an ErrNotARun error that names the folder to read
+// instead.
 func ReadFile(path string, opt Options) (*Run, error) {
+	if path == StdinName {
+		return Read(os.Stdin, StdinLabel, opt)
+	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		run, _, err := ReadPath(path, opt)
 		return run, err
@@ -137,7 +157,10 @@ func Read(r io.Reader, name string, opt Options) (*Run, error) {
 		}
 	} else {
 		head, err := br.Peek(SniffSize)
-		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		// A truncated gzip stream shorter than SniffSize is detected on
+		// what it holds; the reader then meets the same error and keeps
+		// every complete record with one issue, as for a longer one.
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if f, err = detect(head, name); err != nil {
@@ -214,10 +237,16 @@ type gzipErrReader struct {
 	name string
 }
 
+// Bytes after the last complete gzip member that are not another member
+// (zero padding, a second file appended by mistake) are treated the same
+// way: the records before them are kept and one issue says what happened.
 func (g *gzipErrReader) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
-	if err == io.ErrUnexpectedEOF {
+	switch {
+	case err == io.ErrUnexpectedEOF:
 		err = fmt.Errorf("%s: %w: gzip stream is truncated", g.name, io.ErrUnexpectedEOF)
+	case errors.Is(err, gzip.ErrHeader):
+		err = fmt.Errorf("%s: %w: bytes after the end of the gzip stream are not gzip data (ignored)", g.name, io.ErrUnexpectedEOF)
 	}
 	return n, err
 }

@@ -13,7 +13,8 @@ package ingest
 // jsonl (any JSON object per line): nested objects are flattened with "/"
 // ({"metrics": {"acc": 1}} -> metrics/acc), arrays are kept as their JSON
 // text, strings as string columns, booleans as 1/0, null as a missing
-// value; keys are named by the rules of mapping.go (--map first). Lines of
+// value (a boolean where a canonical column wants a number is an issue);
+// keys are named by the rules of mapping.go (--map first). Lines of
 // different shapes are fine: a key a line lacks is missing in that row. A
 // column holding both numbers and text becomes a text column.
 //
@@ -36,15 +37,28 @@ package ingest
 // once at its final size, so reading needs little more than the columns
 // themselves; for gzip or a pipe the chunks are kept and joined at the end
 // (about twice the columns at the peak).
+//
+// Wide, sparse logs (thousands of keys, each in a few rows): while reading,
+// a column with a value in fewer than a quarter of a chunk's rows is held
+// as (row, value) pairs, so memory follows the values, not rows x keys.
+// At the end such columns become dense columns while the run's cells
+// (rows x columns) stay within max(8,388,608, 8 x the values the file
+// holds); reward, component.*, eval.* and mapped columns are always kept,
+// extra.<key> columns with the most values first. The rest are dropped:
+// Meta[MetaDroppedCount] counts them, Meta[MetaDroppedColumns] lists them
+// and DroppedNote gives the line to show the user. A kept column keeps
+// every value.
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -637,6 +651,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 	}
 	var readErr error
 	var truncLine int
+	var truncMsg string
 	var mu sync.Mutex // guards the shared key mapper (only touched on new keys)
 	var results chan *jsonlBatch
 
@@ -652,7 +667,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 			rest = io.MultiReader(rest, errorReader{herr})
 		}
 		jobs := make(chan *jsonlChunk, 4)
-		readErr, truncLine = splitLines(rest, jobs)
+		readErr, truncLine, truncMsg = splitLines(rest, jobs)
 		close(jobs)
 		results = make(chan *jsonlBatch, 4)
 		var scratch []byte
@@ -666,7 +681,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 		results = make(chan *jsonlBatch, workers)
 		go func() {
 			defer close(jobs)
-			readErr, truncLine = splitLines(r, jobs)
+			readErr, truncLine, truncMsg = splitLines(r, jobs)
 		}()
 		var wg sync.WaitGroup
 		for w := 0; w < workers; w++ {
@@ -707,7 +722,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 		}
 		run = m.finish()
 		if order := componentOrder(batches); order != "" {
-			run.Meta = map[string]string{MetaComponentOrder: order}
+			run.setMeta(MetaComponentOrder, order)
 		}
 	} else {
 		for b := range results {
@@ -730,7 +745,15 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 	} else {
 		run.Format = "jsonl"
 	}
-	// Issues in file order, capped.
+	// Issues in file order, capped. A line cut by a truncated stream is
+	// reported once, as the truncation.
+	if truncLine > 0 && len(batches) > 0 {
+		if lb := batches[len(batches)-1]; len(lb.issues) > 0 && lb.issues[len(lb.issues)-1].Line == truncLine {
+			lb.issues[len(lb.issues)-1].Msg = strings.TrimPrefix(truncMsg, name+": ") + "; the records before it were kept"
+			lb.issues[len(lb.issues)-1].Field = ""
+			truncLine = 0
+		}
+	}
 	max := opt.maxIssues()
 	for _, b := range batches {
 		run.Skipped += b.skipped
@@ -744,7 +767,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 		}
 	}
 	if truncLine > 0 {
-		is := Issue{File: name, Line: truncLine, Msg: "input ends early (truncated gzip stream); records up to here were kept"}
+		is := Issue{File: name, Line: truncLine, Msg: strings.TrimPrefix(truncMsg, name+": ") + "; the records before it were kept"}
 		if opt.Strict {
 			return nil, fmt.Errorf("%w: %v", ErrStrict, is)
 		}
@@ -752,7 +775,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 			run.Issues = append(run.Issues, is)
 		}
 	}
-	if run.Len() == 0 && run.Skipped > 0 {
+	if run.Len() == 0 && run.Skipped > 0 && !opt.chunk {
 		first := ""
 		if len(run.Issues) > 0 {
 			first = " (first: " + run.Issues[0].Error() + ")"
@@ -793,7 +816,7 @@ func dedupe(s []string) []string {
 // splitLines reads r into chunks of whole lines. It returns a non-nil error
 // only for a real read failure; a truncated gzip stream ends the input
 // normally and reports the line it ended on.
-func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int) {
+func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int, truncMsg string) {
 	line := 1
 	seq := 0
 	var carry []byte
@@ -815,8 +838,9 @@ func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int)
 			}
 			if rerr != io.EOF {
 				if !errors.Is(rerr, io.ErrUnexpectedEOF) {
-					return rerr, 0
+					return rerr, 0, ""
 				}
+				truncMsg = rerr.Error()
 				truncLine = line + bytes.Count(buf, []byte{'\n'})
 				if len(buf) > 0 && buf[len(buf)-1] == '\n' {
 					truncLine--
@@ -827,7 +851,7 @@ func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int)
 			}
 			*bp = buf
 			jobs <- &jsonlChunk{seq: seq, firstLine: line, data: buf, buf: bp, last: true, truncated: truncLine > 0}
-			return nil, truncLine
+			return nil, truncLine, truncMsg
 		}
 		cut := bytes.LastIndexByte(buf, '\n')
 		if cut < 0 {
@@ -870,6 +894,16 @@ type batchCol struct {
 	has   bool // some row has a value
 
 	capHint int // initial capacity: the batch's line count for its first 64 columns
+
+	// sparse: the column stores only the rows that have a value (srow,
+	// ascending) with num / sp / ss parallel to it, so that a log with
+	// thousands of rarely present keys costs memory in proportion to its
+	// values, not rows x keys. Columns past the batch's 64th start sparse;
+	// one with a value in at least a quarter of the rows is made dense at
+	// the end of the chunk.
+	sparse bool
+	srow   []int32
+	count  int // rows with a value
 }
 
 type pendingVal struct {
@@ -931,7 +965,7 @@ func (b *jsonlBatch) columnFor(key []byte, rewardspy bool, km *keyMapper, mu *sy
 		if i < 64 {
 			hint = b.lines
 		}
-		b.cols = append(b.cols, &batchCol{name: name, want: want, capHint: hint})
+		b.cols = append(b.cols, &batchCol{name: name, want: want, capHint: hint, sparse: i >= 64})
 		b.byName[name] = i
 	}
 	b.byKey[k] = i
@@ -978,6 +1012,10 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 			}
 			return nil
 		case kindNum, kindBool:
+			if kind == kindBool && canonicalCol(bc.name) {
+				errField = string(key)
+				return fmt.Errorf("want a number, got a boolean")
+			}
 			if bc.want == kindObject {
 				errField = string(key)
 				return fmt.Errorf("want an object of numbers, got %s", kindName(kind))
@@ -1081,6 +1119,21 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 	*scratch = b.sbuf[:0]
 	b.sbuf = nil
 	for _, bc := range b.cols {
+		if bc.sparse && bc.count*4 >= b.rows {
+			bc.densify()
+		} else if !bc.sparse && bc.count*4 < b.rows {
+			bc.sparsify()
+		}
+		if bc.sparse {
+			if bc.isStr {
+				bc.ss = make([]string, len(bc.sp))
+				for k, sp := range bc.sp {
+					bc.ss[k] = b.strs[sp>>32 : sp&0xffffffff]
+				}
+				bc.sp = nil
+			}
+			continue
+		}
 		if bc.isStr {
 			bc.ss = getStrings(b.rows)
 			for r, sp := range bc.sp {
@@ -1117,6 +1170,32 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 	if p.isStr && !bc.isStr {
 		bc.toString(b)
 	}
+	if bc.sparse {
+		dup := len(bc.srow) > 0 && int(bc.srow[len(bc.srow)-1]) == row
+		if !dup {
+			bc.srow = append(bc.srow, int32(row))
+			bc.count++
+		}
+		if bc.isStr {
+			s0, s1 := p.s0, p.s1
+			if !p.isStr {
+				s0 = len(b.sbuf)
+				b.sbuf = appendNumText(b.sbuf, p.num)
+				s1 = len(b.sbuf)
+			}
+			v := int64(s0)<<32 | int64(s1)
+			if dup {
+				bc.sp[len(bc.sp)-1] = v // duplicate key in one line: the last wins
+			} else {
+				bc.sp = append(bc.sp, v)
+			}
+		} else if dup {
+			bc.num[len(bc.num)-1] = p.num
+		} else {
+			bc.num = append(bc.num, p.num)
+		}
+		return
+	}
 	if bc.isStr {
 		s0, s1 := p.s0, p.s1
 		if !p.isStr {
@@ -1132,6 +1211,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 			bc.sp[row] = v // duplicate key in one line: the last wins
 		} else {
 			bc.sp = append(bc.sp, v)
+			bc.count++
 		}
 		return
 	}
@@ -1145,13 +1225,79 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 		bc.num[row] = p.num
 	} else {
 		bc.num = append(bc.num, p.num)
+		bc.count++
 	}
+}
+
+// densify turns a sparse column into the dense layout (missing rows NaN or
+// -1 spans).
+func (bc *batchCol) densify() {
+	if !bc.sparse {
+		return
+	}
+	last := 0
+	if len(bc.srow) > 0 {
+		last = int(bc.srow[len(bc.srow)-1]) + 1
+	}
+	if bc.isStr {
+		sp := make([]int64, last)
+		for i := range sp {
+			sp[i] = -1
+		}
+		for k, r := range bc.srow {
+			sp[r] = bc.sp[k]
+		}
+		bc.sp = sp
+	} else {
+		num := make([]float64, last)
+		fillNaN(num)
+		for k, r := range bc.srow {
+			num[r] = bc.num[k]
+		}
+		bc.num = num
+	}
+	bc.sparse, bc.srow = false, nil
+}
+
+// sparsify turns a dense column into the sparse layout.
+func (bc *batchCol) sparsify() {
+	if bc.sparse {
+		return
+	}
+	rows := make([]int32, 0, bc.count)
+	if bc.isStr {
+		sp := make([]int64, 0, bc.count)
+		for r, v := range bc.sp {
+			if v >= 0 {
+				rows = append(rows, int32(r))
+				sp = append(sp, v)
+			}
+		}
+		bc.sp = sp
+	} else {
+		num := make([]float64, 0, bc.count)
+		for r, x := range bc.num {
+			if !math.IsNaN(x) {
+				rows = append(rows, int32(r))
+				num = append(num, x)
+			}
+		}
+		putFloats(bc.num)
+		bc.num = num
+	}
+	bc.sparse, bc.srow = true, rows
 }
 
 func (bc *batchCol) toString(b *jsonlBatch) {
 	bc.isStr = true
 	bc.sp = make([]int64, len(bc.num))
 	for i, x := range bc.num {
+		if bc.sparse {
+			s0 := len(b.sbuf)
+			b.sbuf = appendNumText(b.sbuf, x)
+			bc.sp[i] = int64(s0)<<32 | int64(len(b.sbuf))
+			continue
+		}
 		if math.IsNaN(x) {
 			bc.sp[i] = -1
 			continue
@@ -1196,13 +1342,17 @@ func int32sKey(a []int32) string {
 // columns. Each batch column is released as soon as it is copied and, for
 // big runs, collected before the next column is allocated, so the peak is
 // about the final columns plus one column (rather than twice the columns).
+// Rarely present columns are kept or dropped by sparseBudget.
 func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 	n := 0
 	type colInfo struct {
-		isStr bool
+		isStr  bool
+		dense  bool // some batch holds it dense
+		values int
 	}
 	var names []string
 	info := map[string]*colInfo{}
+	values := 0
 	for _, b := range batches {
 		n += b.rows
 		for _, bc := range b.cols {
@@ -1221,34 +1371,60 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 			if bc.isStr {
 				ci.isStr = true
 			}
+			if !bc.sparse {
+				ci.dense = true
+			}
+			ci.values += bc.count
+			values += bc.count
 		}
 	}
+	var cands []sparseCand
+	denseCols := 0
+	for i, name := range names {
+		if info[name].dense {
+			denseCols++
+		} else {
+			cands = append(cands, sparseCand{name: name, values: info[name].values, order: i})
+		}
+	}
+	drop := sparseBudget(n, values, denseCols, cands)
 	run := NewRun(n)
 	for _, name := range names {
 		ci := info[name]
+		if drop[name] {
+			for _, b := range batches {
+				if i, ok := b.byName[name]; ok {
+					b.cols[i].num, b.cols[i].ss, b.cols[i].srow = nil, nil, nil
+				}
+			}
+			continue
+		}
 		if ci.isStr {
 			out := make([]string, n)
 			off, any := 0, false
 			for _, b := range batches {
 				if i, ok := b.byName[name]; ok {
 					bc := b.cols[i]
+					row := func(k int) int { return k }
+					if bc.sparse {
+						row = func(k int) int { return int(bc.srow[k]) }
+					}
 					if bc.isStr {
-						copy(out[off:], bc.ss)
-						for _, s := range bc.ss {
+						for k, s := range bc.ss {
 							if s != "" {
+								out[off+row(k)] = s
 								any = true
-								break
 							}
 						}
 					} else {
-						for r, x := range bc.num {
+						for k, x := range bc.num {
 							if !math.IsNaN(x) {
-								out[off+r] = string(appendNumText(nil, x))
+								out[off+row(k)] = string(appendNumText(nil, x))
 								any = true
 							}
 						}
 					}
-					bc.ss, bc.num = nil, nil
+					bc.ss, bc.num, bc.srow = nil, nil, nil
 				}
 				off += b.rows
 			}
@@ -1262,11 +1438,21 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 		off, any := 0, false
 		for _, b := range batches {
 			i, ok := b.byName[name]
-			if ok && b.cols[i].has && len(b.cols[i].num) > 0 {
+			switch {
+			case ok && b.cols[i].has && b.cols[i].sparse:
+				bc := b.cols[i]
+				seg := out[off : off+b.rows]
+				fillNaN(seg)
+				for k, r := range bc.srow {
+					seg[r] = bc.num[k]
+				}
+				bc.num, bc.srow = nil, nil
+				any = true
+			case ok && b.cols[i].has && len(b.cols[i].num) > 0:
 				copy(out[off:], b.cols[i].num)
 				b.cols[i].num = nil
 				any = true
-			} else {
+			default:
 				fillNaN(out[off : off+b.rows])
 			}
 			off += b.rows
@@ -1276,10 +1462,111 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 		}
 		reclaim(n)
 	}
+	setDropped(run, names, drop)
 	if order := componentOrder(batches); order != "" {
-		run.Meta = map[string]string{MetaComponentOrder: order}
+		run.setMeta(MetaComponentOrder, order)
 	}
 	return run, nil
+}
+
+// sparseCand is a column held sparse while reading: it never had a value
+// in a quarter of the rows of any chunk it appeared in.
+type sparseCand struct {
+	name   string
+	values int // rows with a value
+	order  int // first appearance
+}
+
+// Cell budget for rarely present columns: see sparseBudget.
+const (
+	minCellBudget   = 8 << 20
+	cellsPerValue   = 8
+	droppedListMax  = 10
+	droppedMetaKeys = 1000
+)
+
+// sparseBudget decides which rarely present columns a JSONL run keeps.
+// Every column a Run holds is dense (rows x 8 bytes), so a log with
+// thousands of keys that each appear in a few rows would need rows x keys
+// cells. The rule: a rarely present column (sparse) is kept while the
+// run's cells (rows x kept columns) stay within max(8,388,608, 8 x the
+// values the file holds); columns that are not extra.<key> (reward,
+// component.*, eval.*, anything --map names) are always kept; among the
+// extra.<key> columns those with more values come first, ties in order of
+// first appearance. The returned set names the dropped columns (nil when
+// none is).
+func sparseBudget(rows, values, denseCols int, cands []sparseCand) map[string]bool {
+	budget := max(minCellBudget, cellsPerValue*values)
+	cells := denseCols * rows
+	var extras []sparseCand
+	for _, c := range cands {
+		if strings.HasPrefix(c.name, ExtraPrefix) {
+			extras = append(extras, c)
+		} else {
+			cells += rows
+		}
+	}
+	if cells+len(extras)*rows <= budget {
+		return nil
+	}
+	sort.SliceStable(extras, func(i, j int) bool {
+		if extras[i].values != extras[j].values {
+			return extras[i].values > extras[j].values
+		}
+		return extras[i].order < extras[j].order
+	})
+	drop := map[string]bool{}
+	for _, c := range extras {
+		if cells+rows <= budget {
+			cells += rows
+			continue
+		}
+		drop[c.name] = true
+	}
+	return drop
+}
+
+// MetaDroppedColumns is the Run.Meta key listing, as a JSON array in order
+// of first appearance, the rarely present columns the reader dropped to
+// keep memory in proportion to the data (at most 1000 names; see
+// DroppedColumns). Absent when nothing was dropped.
+const MetaDroppedColumns = "dropped_columns"
+
+// MetaDroppedCount is the Run.Meta key holding how many columns were
+// dropped (a decimal number); MetaDroppedColumns may list fewer.
+const MetaDroppedCount = "dropped_count"
+
+func setDropped(run *Run, names []string, drop map[string]bool) {
+	if len(drop) == 0 {
+		return
+	}
+	var list []string
+	for _, n := range names {
+		if drop[n] && len(list) < droppedMetaKeys {
+			list = append(list, n)
+		}
+	}
+	run.setMeta(MetaDroppedColumns, jsonStringList(list))
+	run.setMeta(MetaDroppedCount, strconv.Itoa(len(drop)))
+}
+
+// DroppedNote returns one line for the user when the reader dropped rarely
+// present columns ("kept 135 of 9,002 columns: 8,867 keys with values in
+// few rows were dropped to bound memory (first: extra.k17, extra.k4,
+// ...)"), or "" when nothing was dropped.
+func DroppedNote(run *Run) string {
+	if run == nil || run.Meta[MetaDroppedCount] == "" {
+		return ""
+	}
+	n, _ := strconv.Atoi(run.Meta[MetaDroppedCount])
+	var list []string
+	_ = json.Unmarshal([]byte(run.Meta[MetaDroppedColumns]), &list)
+	if len(list) > droppedListMax {
+		list = append(list[:droppedListMax:droppedListMax], "...")
+	}
+	kept := len(run.Columns())
+	return fmt.Sprintf("kept %d of %d columns: %d keys with values in few rows were dropped to bound memory (first: %s)",
+		kept, kept+n, n, strings.Join(list, ", "))
 }
 
 func fillNaN(c []float64) {
@@ -1304,7 +1591,7 @@ func componentOrder(batches []*jsonlBatch) string {
 	indeg := map[string]int{}
 	for _, b := range batches {
 		for _, seq := range b.order {
-			prev := ""
+			prev, started := "", false // "" is a valid component name
 			for _, ci := range seq {
 				name := strings.TrimPrefix(b.cols[ci].name, ComponentPrefix)
 				if _, ok := pos[name]; !ok {
@@ -1312,11 +1599,11 @@ func componentOrder(batches []*jsonlBatch) string {
 					first = append(first, name)
 					succ[name] = map[string]bool{}
 				}
-				if prev != "" && prev != name && !succ[prev][name] {
+				if started && prev != name && !succ[prev][name] {
 					succ[prev][name] = true
 					indeg[name]++
 				}
-				prev = name
+				prev, started = name, true
 			}
 		}
 	}
@@ -1326,14 +1613,14 @@ func componentOrder(batches []*jsonlBatch) string {
 	var out []string
 	done := map[string]bool{}
 	for len(out) < len(first) {
-		pick := ""
+		pick, found := "", false // "" is a valid component name
 		for _, n := range first {
 			if !done[n] && indeg[n] == 0 {
-				pick = n
+				pick, found = n, true
 				break
 			}
 		}
-		if pick == "" { // a cycle: take the earliest remaining
+		if !found { // a cycle: take the earliest remaining
 			for _, n := range first {
 				if !done[n] {
 					pick = n
@@ -1532,18 +1819,32 @@ func countLines(f *os.File, off int64) int {
 }
 
 // merger copies batches, in file order, into columns sized for total rows.
+// A column that every batch so far held sparse stays sparse (rows and
+// values only) until finish, which applies sparseBudget.
 type merger struct {
-	err   error
-	total int
-	n     int // rows so far
-	next  int // seq of the next batch to add
-	names []string
-	num   map[string][]float64
-	str   map[string][]string
+	err    error
+	total  int
+	n      int // rows so far
+	next   int // seq of the next batch to add
+	names  []string
+	num    map[string][]float64
+	str    map[string][]string
+	sp     map[string]*sparseCol
+	values int // cells with a value (dense batch columns count every row)
+}
+
+// sparseCol is a rarely present column: the rows that have a value and
+// the values (num or str, parallel to rows).
+type sparseCol struct {
+	rows  []int32
+	num   []float64
+	str   []string
+	isStr bool
 }
 
 func newMerger(total int) *merger {
-	return &merger{total: total, num: map[string][]float64{}, str: map[string][]string{}}
+	return &merger{total: total, num: map[string][]float64{}, str: map[string][]string{},
+		sp: map[string]*sparseCol{}}
 }
 
 func (m *merger) grow(need int) {
@@ -1562,6 +1863,38 @@ func (m *merger) grow(need int) {
 	m.total = t
 }
 
+// densify moves a sparse column into a dense one of m.total rows.
+func (m *merger) densify(name string) {
+	sc := m.sp[name]
+	delete(m.sp, name)
+	if sc.isStr {
+		c := make([]string, m.total)
+		for k, r := range sc.rows {
+			c[r] = sc.str[k]
+		}
+		m.str[name] = c
+		return
+	}
+	c := make([]float64, m.total)
+	fillNaN(c)
+	for k, r := range sc.rows {
+		c[r] = sc.num[k]
+	}
+	m.num[name] = c
+}
+
+func (sc *sparseCol) toString() {
+	if sc.isStr {
+		return
+	}
+	sc.isStr = true
+	sc.str = make([]string, len(sc.num))
+	for k, x := range sc.num {
+		sc.str[k] = string(appendNumText(nil, x))
+	}
+	sc.num = nil
+}
+
 func (m *merger) add(b *jsonlBatch) {
 	m.next++
 	if m.n+b.rows > m.total { // the file grew while we read it
@@ -1571,23 +1904,53 @@ func (m *merger) add(b *jsonlBatch) {
 		if !bc.has {
 			continue
 		}
+		m.values += bc.count
 		_, isNum := m.num[bc.name]
 		_, isStr := m.str[bc.name]
-		if !isNum && !isStr {
+		sc := m.sp[bc.name]
+		if !isNum && !isStr && sc == nil {
 			m.names = append(m.names, bc.name)
 			if len(m.names) > MaxColumns {
 				m.err = errTooManyColumns
 				return
 			}
-			if bc.isStr {
+			switch {
+			case bc.sparse:
+				sc = &sparseCol{isStr: bc.isStr}
+				m.sp[bc.name] = sc
+			case bc.isStr:
 				m.str[bc.name] = make([]string, m.total)
 				isStr = true
-			} else {
+			default:
 				c := make([]float64, m.total)
 				fillNaN(c)
 				m.num[bc.name] = c
 				isNum = true
 			}
+		}
+		if sc != nil && !bc.sparse {
+			m.densify(bc.name)
+			_, isNum = m.num[bc.name]
+			_, isStr = m.str[bc.name]
+			sc = nil
+		}
+		if sc != nil {
+			if bc.isStr {
+				sc.toString()
+			}
+			for k, r := range bc.srow {
+				sc.rows = append(sc.rows, int32(m.n+int(r)))
+				switch {
+				case bc.isStr:
+					sc.str = append(sc.str, bc.ss[k])
+				case sc.isStr:
+					sc.str = append(sc.str, string(appendNumText(nil, bc.num[k])))
+				default:
+					sc.num = append(sc.num, bc.num[k])
+				}
+			}
+			bc.num, bc.ss, bc.srow = nil, nil, nil
+			continue
 		}
 		if isNum && bc.isStr { // the column turns out to hold text
 			c := m.num[bc.name]
@@ -1601,36 +1964,71 @@ func (m *merger) add(b *jsonlBatch) {
 			m.str[bc.name] = s
 			isNum, isStr = false, true
 		}
+		row := func(k int) int { return k }
+		if bc.sparse {
+			row = func(k int) int { return int(bc.srow[k]) }
+		}
 		if isStr {
 			dst := m.str[bc.name][m.n : m.n+b.rows]
 			if bc.isStr {
-				copy(dst, bc.ss)
+				if bc.sparse {
+					for k, s := range bc.ss {
+						dst[row(k)] = s
+					}
+				} else {
+					copy(dst, bc.ss)
+				}
 			} else {
-				for r, x := range bc.num {
+				for k, x := range bc.num {
 					if !math.IsNaN(x) {
-						dst[r] = string(appendNumText(nil, x))
+						dst[row(k)] = string(appendNumText(nil, x))
 					}
 				}
+			}
+		} else if bc.sparse {
+			dst := m.num[bc.name][m.n : m.n+b.rows]
+			for k, r := range bc.srow {
+				dst[r] = bc.num[k]
 			}
 		} else {
 			copy(m.num[bc.name][m.n:m.n+b.rows], bc.num)
 		}
-		putFloats(bc.num)
-		putStrings(bc.ss)
-		bc.num, bc.ss = nil, nil
+		if !bc.sparse {
+			putFloats(bc.num)
+			putStrings(bc.ss)
+		}
+		bc.num, bc.ss, bc.srow = nil, nil, nil
 	}
 	m.n += b.rows
 }
 
 func (m *merger) finish() *Run {
 	run := NewRun(m.n)
+	var cands []sparseCand
+	for i, name := range m.names {
+		if sc, ok := m.sp[name]; ok {
+			cands = append(cands, sparseCand{name: name, values: len(sc.rows), order: i})
+		}
+	}
+	drop := sparseBudget(m.n, m.values, len(m.num)+len(m.str), cands)
 	for _, name := range m.names {
+		if _, ok := m.sp[name]; ok {
+			if drop[name] {
+				delete(m.sp, name)
+				continue
+			}
+			if m.total > m.n {
+				m.total = m.n // only the rows read
+			}
+			m.densify(name)
+		}
 		if c, ok := m.num[name]; ok {
 			run.SetColumn(name, c[:m.n:m.n])
 		} else {
 			run.SetStringColumn(name, m.str[name][:m.n:m.n])
 		}
 	}
+	setDropped(run, m.names, drop)
 	return run
 }
 

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 
@@ -97,7 +98,7 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 			key = path[0] // a list: name it as the user knows it
 		}
 		have = append(have, key)
-		d := &pqDest{name: km.column(key), maxDef: cd.MaxDefinitionLevel()}
+		d := &pqDest{name: ownColumnName(key, km.column(key), key, opt), maxDef: cd.MaxDefinitionLevel()}
 		switch t := cd.PhysicalType(); {
 		case cd.MaxRepetitionLevel() > 0:
 			d.skip = "a repeated (list) column"
@@ -146,6 +147,67 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: column %q: %w: corrupt Parquet data: %v", name, have[j], ErrNotARun, err)
 		}
+	}
+	// ±Inf (NaN is a missing value, as pandas writes it): in a canonical
+	// column the row is skipped, in an extra column the cell left missing;
+	// each is reported (Issue.Line is the 1-based row).
+	bad := map[int]bool{}
+	var found []Issue
+	for pass := 0; pass < 2; pass++ { // canonical columns first: their rows go
+		for j, d := range dests {
+			if d.skip != "" || d.num == nil || canonicalCol(d.name) != (pass == 0) {
+				continue
+			}
+			for i, x := range d.num {
+				if !math.IsInf(x, 0) || bad[i] {
+					continue
+				}
+				is := Issue{File: name, Line: i + 1, Field: have[j], Msg: valueProblem(d.name, x, false, fmt.Sprint(x))}
+				if pass == 0 {
+					bad[i] = true
+					run.Skipped++
+				} else {
+					d.num[i] = math.NaN()
+					run.Kept++
+					is.Msg += " (left missing)"
+					is.Kept = true
+				}
+				if opt.Strict {
+					return nil, fmt.Errorf("%w: %v", ErrStrict, is)
+				}
+				found = append(found, is)
+			}
+		}
+	}
+	sort.SliceStable(found, func(a, b int) bool { return found[a].Line < found[b].Line })
+	for _, is := range found {
+		if len(run.Issues) < opt.maxIssues() {
+			run.Issues = append(run.Issues, is)
+		}
+	}
+	if len(bad) > 0 {
+		keep := n - len(bad)
+		for _, d := range dests {
+			if d.num != nil {
+				out := d.num[:0]
+				for i, x := range d.num {
+					if !bad[i] {
+						out = append(out, x)
+					}
+				}
+				d.num = out[:keep:keep]
+			}
+			if d.str != nil {
+				out := d.str[:0]
+				for i, x := range d.str {
+					if !bad[i] {
+						out = append(out, x)
+					}
+				}
+				d.str = out[:keep:keep]
+			}
+		}
+		run.SetLen(keep)
 	}
 	for _, d := range dests {
 		switch {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -11,7 +12,7 @@ import (
 	"strings"
 )
 
-// The rewardguard training-log format (DESIGN §1 item 3): one block per
+// The rewardguard training-log format: one block per
 // episode,
 //
 //	Ep 12 | DEATH | reward=-42.5
@@ -236,9 +237,11 @@ func readRewardguard(r io.Reader, name string, opt Options) (*Run, error) {
 	maxIssues := opt.maxIssues()
 	var strictErr error
 	report := func(line int, field, msg string, skipped bool) {
-		is := Issue{File: name, Line: line, Field: field, Msg: msg}
+		is := Issue{File: name, Line: line, Field: field, Msg: msg, Kept: !skipped}
 		if skipped {
 			run.Skipped++
+		} else {
+			run.Kept++
 		}
 		if opt.Strict && strictErr == nil {
 			strictErr = fmt.Errorf("%w: %s", ErrStrict, is.Error())
@@ -293,19 +296,51 @@ func readRewardguard(r io.Reader, name string, opt Options) (*Run, error) {
 		}
 	}
 
+	// truncated reports a stream that ends with a read error (a truncated
+	// gzip): one issue, the episodes before it kept.
+	endedBlank := false // the last line read was a complete blank line
+	truncated := func(line int, err error) {
+		if cur != nil && !endedBlank {
+			// The episode being read when the stream broke may miss
+			// lines (unless a blank line had ended it): it is not a
+			// complete record.
+			cur = nil
+			run.Skipped++
+		}
+		is := Issue{File: name, Line: line, Msg: readErrIssue(name, err)}
+		if opt.Strict && strictErr == nil {
+			strictErr = fmt.Errorf("%w: %s", ErrStrict, is.Error())
+		}
+		if len(run.Issues) < maxIssues {
+			run.Issues = append(run.Issues, is)
+		}
+	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	lineNo := 0
 	for {
 		raw, err := br.ReadString('\n')
 		if len(raw) == 0 && err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				// A truncated gzip stream: the episodes before it are
+				// kept, and one issue says why the file ends early.
+				truncated(lineNo+1, err)
+				if strictErr != nil {
+					return nil, strictErr
+				}
+				break
+			}
 			if err != io.EOF {
 				return nil, fmt.Errorf("%s: line %d: %w", name, lineNo+1, err)
 			}
 			break
 		}
+		if lineNo == 0 {
+			raw = strings.TrimPrefix(raw, "\ufeff")
+		}
 		lineNo++
 		complete := strings.HasSuffix(raw, "\n")
 		line := strings.TrimSpace(raw)
+		endedBlank = complete && line == ""
 		if looksLikeRGHeader(line) {
 			flush()
 			section = ""
@@ -331,7 +366,7 @@ func readRewardguard(r io.Reader, name string, opt Options) (*Run, error) {
 				section = "percentages"
 			case section != "":
 				// A cut last line of a live log is not an error.
-				quiet := !complete && err == io.EOF
+				quiet := !complete && err != nil
 				readRGValue(cur, section, line, lineNo, quiet, report)
 			}
 		}
@@ -339,6 +374,13 @@ func readRewardguard(r io.Reader, name string, opt Options) (*Run, error) {
 			return nil, strictErr
 		}
 		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				truncated(lineNo, err)
+				if strictErr != nil {
+					return nil, strictErr
+				}
+				break
+			}
 			if err != io.EOF {
 				return nil, fmt.Errorf("%s: line %d: %w", name, lineNo, err)
 			}

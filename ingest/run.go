@@ -9,7 +9,7 @@ import (
 )
 
 // Grain says what one row of a Run stands for. Detector defaults differ by
-// grain (DESIGN §1, §2.3).
+// grain (window sizes and minimum counts scale for step-grain logs).
 type Grain string
 
 const (
@@ -19,7 +19,7 @@ const (
 	GrainStep    Grain = "step"    // one logged trainer step (TRL, verl)
 )
 
-// Canonical column names (DESIGN §1).
+// Canonical column names.
 const (
 	ColStep        = "step"
 	ColReward      = "reward"
@@ -82,6 +82,10 @@ type Issue struct {
 	Line  int    // 1-based line (or row/record number for binary formats); 0 if unknown
 	Field string // field or key, "" when the whole line is bad
 	Msg   string // short, lower-case, no trailing period
+	// Kept: the record was kept and only this field was left missing (a
+	// non-finite value in an extra column, a bad pair on a verl line);
+	// otherwise the whole record was skipped (and counted in Run.Skipped).
+	Kept bool
 }
 
 func (i Issue) Error() string {
@@ -111,11 +115,70 @@ type Run struct {
 	// Options.MaxIssues); Skipped counts every skipped record.
 	Issues  []Issue
 	Skipped int
+	// Kept counts problems in records that were kept with one value left
+	// missing (a non-finite value in an extra column, a bad key:value pair
+	// on a verl line); their Issues have Kept set. IssueSummary words both.
+	Kept int
 
 	n     int
 	num   map[string][]float64
 	str   map[string][]string
 	order []string // first-appearance order of all columns
+}
+
+// IssueSummary is the one line to show the user about a run's problems,
+// or "" when it has none: "skipped 3 malformed records, left 2 bad values
+// missing: run.jsonl:17, :204, :9120, ..." (the first five places; Skipped
+// and Kept are counted in full, Issues holds the first MaxIssues).
+func IssueSummary(run *Run) string {
+	if run == nil || (run.Skipped == 0 && run.Kept == 0 && len(run.Issues) == 0) {
+		return ""
+	}
+	var parts []string
+	if run.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("skipped %d malformed %s", run.Skipped, plural(run.Skipped, "record", "records")))
+	}
+	if run.Kept > 0 {
+		parts = append(parts, fmt.Sprintf("left %d bad %s missing", run.Kept, plural(run.Kept, "value", "values")))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d %s", len(run.Issues), plural(len(run.Issues), "problem", "problems")))
+	}
+	var locs []string
+	for i, is := range run.Issues {
+		if i == 5 {
+			locs = append(locs, "...")
+			break
+		}
+		switch {
+		case is.Line <= 0:
+			locs = append(locs, is.File)
+		case i == 0:
+			locs = append(locs, fmt.Sprintf("%s:%d", is.File, is.Line))
+		default:
+			locs = append(locs, fmt.Sprintf(":%d", is.Line))
+		}
+	}
+	s := strings.Join(parts, ", ")
+	if len(locs) > 0 {
+		s += ": " + strings.Join(locs, ", ")
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// setMeta sets one Meta entry, creating the map.
+func (r *Run) setMeta(k, v string) {
+	if r.Meta == nil {
+		r.Meta = map[string]string{}
+	}
+	r.Meta[k] = v
 }
 
 // NewRun returns an empty run with n rows and no columns.
@@ -229,8 +292,10 @@ func (r *Run) DropColumn(name string) {
 	}
 }
 
-// Columns returns every column name: canonical columns first in the order of
-// DESIGN §1, then component.*, eval.* and extra.* each sorted by name.
+// Columns returns every column name: canonical columns first (step, time,
+// call_id, reward, reward_std, duration_ms, input_length, length, group,
+// zero_std_frac, clip_ratio, kl, entropy), then component.*, eval.*, other
+// names and extra.*, each group sorted by name.
 func (r *Run) Columns() []string {
 	if r == nil {
 		return nil
@@ -310,7 +375,7 @@ func (r *Run) Slice(from, to int) *Run {
 		from = to
 	}
 	s := &Run{Source: r.Source, Format: r.Format, Grain: r.Grain, Meta: r.Meta,
-		Issues: r.Issues, Skipped: r.Skipped, n: to - from,
+		Issues: r.Issues, Skipped: r.Skipped, Kept: r.Kept, n: to - from,
 		order: append([]string(nil), r.order...)}
 	if r.num != nil {
 		s.num = make(map[string][]float64, len(r.num))

@@ -24,8 +24,10 @@ import (
 // reward, l -> length, t -> time (seconds since t_start); every info-keyword
 // column -> extra.<name>, read as numbers with True/False as 1/0 (a column
 // holding any other text is kept as a string column). One row per episode:
-// grain episode. A row with a bad r, l or t is reported and skipped; a
-// half-written last line (a live run) is dropped without an issue.
+// grain episode. A row with a bad, non-finite or boolean r, l or t is
+// reported and skipped; a non-finite info value is reported and left
+// missing. A last line without its newline is reported and skipped (it may
+// be cut mid-number); when Follow reads a live run it is dropped quietly.
 // Options.Map renames by header name (--map reward=episode_energy).
 
 func init() {
@@ -70,6 +72,14 @@ func (l *lastByteReader) Read(p []byte) (int, error) {
 		l.last = p[n-1]
 	}
 	return n, err
+}
+
+func sb3Bool(s string) bool {
+	switch s {
+	case "True", "true", "False", "false":
+		return true
+	}
+	return false
 }
 
 func parseSB3Float(s string) (float64, bool) {
@@ -156,6 +166,8 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 	cr.ReuseRecord = true
 	raw := make([][]string, len(header))
 	var pendingErr *Issue
+	lastAccepted := 0
+	readErr := false // the input ended with a read error (truncated gzip)
 	lastLn := hdrLine
 	n := 0
 	for {
@@ -174,9 +186,10 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
 				// A read error (e.g. a truncated gzip stream): stop here.
-				if e := issues.add(lastLn+1, "", "read error, kept the rows before it: "+err.Error(), false); e != nil {
+				if e := issues.add(lastLn+1, "", readErrIssue(name, err), false); e != nil {
 					return nil, e
 				}
+				readErr = true
 				break
 			}
 			lastLn = pe.Line + hdrLine
@@ -194,26 +207,76 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 			continue
 		}
 		bad := false
+		var kept []Issue
 		for i, h := range header {
+			cell := strings.TrimSpace(rec[i])
+			f, ok := parseSB3Float(cell)
 			if h == "r" || h == "l" || h == "t" {
-				if f, ok := parseSB3Float(rec[i]); !ok || math.IsNaN(f) {
-					pendingErr = &Issue{Line: ln, Field: h, Msg: fmt.Sprintf("value %q is not a number", clip(rec[i], 40))}
+				msg := ""
+				switch {
+				case !ok || cell == "":
+					msg = fmt.Sprintf("value %q is not a number", clip(rec[i], 40))
+				case sb3Bool(cell):
+					msg = valueProblem(h, f, true, cell)
+				default:
+					msg = valueProblem(h, f, false, cell)
+				}
+				if msg != "" {
+					pendingErr = &Issue{Line: ln, Field: h, Msg: msg}
 					bad = true
 					break
 				}
+			} else if ok && cell != "" && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				kept = append(kept, Issue{Line: ln, Field: h, Msg: valueProblem(ExtraPrefix+h, f, false, cell) + " (left missing)", Kept: true})
+				rec[i] = ""
 			}
 		}
 		if bad {
 			continue
 		}
+		for _, is := range kept {
+			if e := issues.addKept(is.Line, is.Field, is.Msg); e != nil {
+				return nil, e
+			}
+		}
 		for i := range header {
 			raw[i] = append(raw[i], rec[i])
 		}
 		n++
+		lastAccepted = ln
 	}
-	if pendingErr != nil && lb.last == '\n' {
-		// A bad record that ends with a newline is a real problem; one cut
-		// off mid-line is a live run's last episode being written.
+	if lb.last != '\n' && lb.last != 0 {
+		// The file does not end with a newline: its last line may be cut
+		// short (0.6658 written as 0.665). A live run's half-written last
+		// episode (Follow) is dropped quietly; in a finished file it is
+		// reported and skipped, never read with a wrong value.
+		switch {
+		case readErr && pendingErr == nil && lastAccepted == lastLn && n > 0:
+			// Cut by the read error already reported: skipped, one issue.
+			for i := range raw {
+				raw[i] = raw[i][:n-1]
+			}
+			n--
+			issues.skipped++
+		case readErr && pendingErr != nil:
+			issues.skipped++
+			pendingErr = nil
+		case pendingErr != nil && !opt.live:
+			pendingErr.Msg = "incomplete last line (no newline at the end: the file is cut short): " + pendingErr.Msg
+		case pendingErr == nil && lastAccepted == lastLn && n > 0:
+			for i := range raw {
+				raw[i] = raw[i][:n-1]
+			}
+			n--
+			if !opt.live {
+				pendingErr = &Issue{Line: lastLn, Msg: "incomplete last line (no newline at the end: the file is cut short)"}
+			}
+		}
+		if opt.live {
+			pendingErr = nil
+		}
+	}
+	if pendingErr != nil {
 		if e := issues.add(pendingErr.Line, pendingErr.Field, pendingErr.Msg, true); e != nil {
 			return nil, e
 		}
@@ -256,6 +319,7 @@ func readSB3(r io.Reader, name string, opt Options) (*Run, error) {
 	}
 	run.Issues = issues.list
 	run.Skipped = issues.skipped
+	run.Kept = issues.kept
 	run.Source = name
 	origin := map[string]string{ColReward: "r", ColLength: "l", ColTime: "t"}
 	if err := applySourceMap(run, origin, opt.Map); err != nil {

@@ -44,7 +44,13 @@ func TestSB3BadRows(t *testing.T) {
 	}{
 		{"bad reward", "1,2,3,a\nx,2,3,b\n4,5,6,c\n", 2, []string{`m.csv:4: field "r": value "x" is not a number`}, true},
 		{"short row", "1,2,3,a\n1,2\n4,5,6,c\n", 2, []string{"m.csv:4: row has 2 fields, header has 4"}, true},
-		{"cut last line", "1,2,3,1\n4,5", 1, nil, false},
+		// A last line without its newline is reported (it may be cut
+		// mid-number); Follow reading a live run drops it quietly.
+		{"cut last line", "1,2,3,1\n4,5", 1, []string{"m.csv:4: incomplete last line (no newline at the end: the file is cut short): row has 2 fields, header has 4"}, false},
+		{"cut value", "1,2,3,1\n0.665,5,6,1", 1, []string{"m.csv:4: incomplete last line (no newline at the end: the file is cut short)"}, false},
+		{"non-finite reward", "1,2,3,1\ninf,5,6,1\nnan,5,6,1\n1e309,1,1,1\n", 1, []string{`m.csv:4: field "r": not a finite number: inf`, `m.csv:5: field "r": not a finite number: nan`, `m.csv:6: field "r": not a finite number: 1e309`}, false},
+		{"boolean reward", "True,2,3,1\n4,5,6,1\n", 1, []string{`m.csv:3: field "r": want a number, got a boolean (True)`}, false},
+		{"non-finite info", "1,2,3,inf\n4,5,6,1\n", 2, []string{`m.csv:3: field "tag": not a finite number: inf (left missing)`}, false},
 		{"quoted info", "1,2,3,\"[1, 2]\"\n", 1, nil, true},
 	}
 	for _, c := range cases {

@@ -28,7 +28,9 @@ import (
 // and scalar tensors (TF2 tf.summary.scalar: one element of float, double,
 // half, bfloat16, int32, int64, uint8/16/32/64 or bool, in the typed *_val
 // field or in tensor_content). Non-scalar tensors, histograms, images and
-// text are skipped, as are tensors whose tag's plugin is not "scalars".
+// text are skipped, as are tensors whose tag's plugin is not "scalars". A
+// NaN or infinite value is reported (Issue.Line is the record number) and
+// its event skipped, so the cell is missing.
 //
 // Columns: one row per distinct event step (rows sorted by step); wall_time
 // -> time (absent when every wall_time is 0). Each tag becomes a column:
@@ -161,6 +163,8 @@ type tfScalar struct {
 	value  float64
 	plugin string // plugin name from the value's metadata, "" if none
 	hasMD  bool
+	isStr  bool // a scalar DT_STRING tensor (text plugin): str holds it
+	str    string
 }
 
 type tfEvent struct {
@@ -225,6 +229,10 @@ func decodeValue(b []byte, tags tagInterner) (tfScalar, bool, error) {
 			s.value = float64(math.Float32frombits(uint32(f.u)))
 			has = true
 		case f.num == 8 && f.wire == 2:
+			if str, ok := decodeStringTensor(f.b); ok {
+				s.str, s.isStr, has = str, true, true
+				return nil
+			}
 			v, ok, err := decodeScalarTensor(f.b)
 			if err != nil {
 				return err
@@ -270,6 +278,42 @@ const (
 	dtUint32   = 22
 	dtUint64   = 23
 )
+
+// tfComponentOrderTag is the text event in which the writer records the
+// source's component order (a JSON list of names), read back into
+// Run.Meta[MetaComponentOrder].
+const tfComponentOrderTag = "goodhart/component_order"
+
+// dtString is TensorFlow's DT_STRING.
+const dtString = 7
+
+// decodeStringTensor reads a TensorProto holding exactly one string (what
+// the text plugin logs, and what the writer writes for text columns).
+func decodeStringTensor(b []byte) (string, bool) {
+	var dtype uint64
+	var vals [][]byte
+	dims := 0
+	err := pbFields(b, func(f pbField) error {
+		switch {
+		case f.num == 1 && f.wire == 0:
+			dtype = f.u
+		case f.num == 2 && f.wire == 2:
+			return pbFields(f.b, func(sf pbField) error {
+				if sf.num == 2 && sf.wire == 2 {
+					dims++
+				}
+				return nil
+			})
+		case f.num == 8 && f.wire == 2: // string_val
+			vals = append(vals, f.b)
+		}
+		return nil
+	})
+	if err != nil || dtype != dtString || dims != 0 || len(vals) != 1 {
+		return "", false
+	}
+	return string(vals[0]), true
+}
 
 // decodeScalarTensor reads a TensorProto holding exactly one number.
 func decodeScalarTensor(b []byte) (float64, bool, error) {
@@ -449,8 +493,9 @@ var tfRewardNames = map[string]bool{"reward": true, "train_reward": true, "ep_re
 func isGoodhartColumn(tag string) bool {
 	switch tag {
 	case ColStep, ColReward, ColRewardStd, ColLength, ColGroup, ColZeroStdFrac, ColClipRatio,
-		ColKL, ColEntropy, ColTime, ColDurationMS, ColInputLength,
-		ColChosen, ColRejected, ColMargin, ColPrefAccuracy:
+		ColKL, ColEntropy, ColTime, ColDurationMS, ColInputLength, ColCallID,
+		ColChosen, ColRejected, ColMargin, ColPrefAccuracy,
+		ComponentPrefix: // a component named "" (as the writer writes it)
 		return true
 	}
 	for _, p := range []string{ComponentPrefix, EvalPrefix, ExtraPrefix} {
@@ -494,6 +539,13 @@ func tfCanonical(tag string) string {
 func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	issues := issueList{name: name, opt: opt}
+	type textPoint struct {
+		step int64
+		tag  string
+		s    string
+	}
+	var texts []textPoint
+	compOrder := "" // the writer's component order, a JSON list
 	type point struct {
 		step int64
 		tag  string
@@ -515,6 +567,9 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 			break
 		}
 		if err != nil {
+			if opt.live && errors.Is(err, io.ErrUnexpectedEOF) {
+				break // a live writer's next record, half written
+			}
 			if e := issues.add(rec, "", fmt.Sprintf("file ends inside record %d's header (byte %d): truncated; kept the %d records before it", rec, off, records), false); e != nil {
 				return nil, e
 			}
@@ -535,6 +590,9 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 		m, err := io.CopyN(&data, br, int64(length)+4)
 		off += m
 		if err != nil {
+			if opt.live && errors.Is(err, io.EOF) {
+				break // a live writer's last record, half written
+			}
 			if e := issues.add(rec, "", fmt.Sprintf("file ends inside record %d (byte %d): truncated; kept the %d records before it", rec, off, records), true); e != nil {
 				return nil, e
 			}
@@ -566,7 +624,29 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 					plugin[s.tag] = s.plugin
 				}
 			}
+			if s.isStr {
+				// Text: only goodhart's own text columns (call_id,
+				// extra.<key>, as the writer writes them) are read back;
+				// other text summaries (sample generations) are not
+				// metrics.
+				if s.tag == tfComponentOrderTag {
+					compOrder = s.str
+					continue
+				}
+				if plugin[s.tag] == "text" && isGoodhartColumn(s.tag) && s.str != "" {
+					texts = append(texts, textPoint{ev.step, s.tag, s.str})
+				}
+				continue
+			}
 			if p := plugin[s.tag]; p != "" && p != "scalars" {
+				continue
+			}
+			if math.IsNaN(s.value) || math.IsInf(s.value, 0) {
+				// A NaN loss after divergence, an overflowed value: not a
+				// value to compute with. The event is skipped and reported.
+				if e := issues.add(rec, s.tag, valueProblem(s.tag, s.value, false, fmt.Sprint(s.value))+" (event skipped)", true); e != nil {
+					return nil, e
+				}
 				continue
 			}
 			points = append(points, point{ev.step, s.tag, s.value})
@@ -604,6 +684,9 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 	// Rows: one per distinct step, sorted.
 	stepSet := map[int64]bool{}
 	for _, p := range points {
+		stepSet[p.step] = true
+	}
+	for _, p := range texts {
 		stepSet[p.step] = true
 	}
 	steps := make([]int64, 0, len(stepSet))
@@ -656,6 +739,26 @@ func readTFEvents(r io.Reader, name string, opt Options) (*Run, error) {
 	}
 	run := t.run("tfevents", GrainStep)
 	run.Source = name
+	strCols := map[string][]string{}
+	var strOrder []string
+	for _, p := range texts {
+		c, ok := strCols[p.tag]
+		if !ok {
+			if run.Has(p.tag) {
+				continue // a tag logged as both numbers and text: the numbers win
+			}
+			c = make([]string, len(steps))
+			strOrder = append(strOrder, p.tag)
+		}
+		c[rowOf[p.step]] = p.s
+		strCols[p.tag] = c
+	}
+	for _, tag := range strOrder {
+		run.SetStringColumn(tag, strCols[tag])
+	}
+	if compOrder != "" {
+		run.setMeta(MetaComponentOrder, compOrder)
+	}
 	if err := applySourceMap(run, t.origin, opt.Map); err != nil {
 		return nil, err
 	}
@@ -689,6 +792,34 @@ func appendTFRecord(out, data []byte) []byte {
 	out = binary.LittleEndian.AppendUint32(out, maskedCRC(hdr[:]))
 	out = append(out, data...)
 	return binary.LittleEndian.AppendUint32(out, maskedCRC(data))
+}
+
+// encodeTextEvent builds an Event holding one text value: a scalar
+// DT_STRING tensor with the "text" plugin (TensorBoard's text tab shows it).
+func encodeTextEvent(wall float64, step int64, tag, text string, withMeta bool) []byte {
+	var ev []byte
+	ev = pbAppendKey(ev, 1, 1)
+	ev = binary.LittleEndian.AppendUint64(ev, math.Float64bits(wall))
+	if step != 0 {
+		ev = pbAppendKey(ev, 2, 0)
+		ev = pbAppendVarint(ev, uint64(step))
+	}
+	var tensor []byte
+	tensor = pbAppendKey(tensor, 1, 0)
+	tensor = pbAppendVarint(tensor, dtString)
+	tensor = pbAppendBytes(tensor, 2, nil)
+	tensor = pbAppendBytes(tensor, 8, []byte(text))
+	var val []byte
+	val = pbAppendBytes(val, 1, []byte(tag))
+	if withMeta {
+		var pd, md []byte
+		pd = pbAppendBytes(pd, 1, []byte("text"))
+		md = pbAppendBytes(md, 1, pd)
+		val = pbAppendBytes(val, 9, md)
+	}
+	val = pbAppendBytes(val, 8, tensor)
+	summary := pbAppendBytes(nil, 1, val)
+	return pbAppendBytes(ev, 5, summary)
 }
 
 // encodeEvent builds an Event. With tag == "" it is the file_version header.
@@ -733,10 +864,13 @@ func encodeEvent(wall float64, step int64, tag string, v float64, withMeta bool)
 // like any scalar). The event step is the run's step column when it is
 // strictly increasing and integral (step-grain logs); otherwise the 0-based
 // record index, and the step column, if any, is written as the tag "step".
-// wall_time is the time column when present, else 0. String columns are not
-// written (event files hold numbers), nor are rows without a single value.
-// ReadFile of the output gives back the same numeric columns; the grain
-// reads back as step (pass Options.Grain to restore another).
+// wall_time is the time column when present, else 0. Text columns (call_id,
+// extra.<key> holding text) are written as text events (a scalar DT_STRING
+// tensor with the "text" plugin), one per non-empty cell. Components come
+// in the source's order (Run.Meta[MetaComponentOrder]), which the reader
+// restores. Rows without a single value are not written. ReadFile of the
+// output gives back the same columns; the grain reads back as step (pass
+// Options.Grain to restore another).
 func WriteTFEvents(w io.Writer, run *Run) error {
 	n := run.Len()
 	steps, hasStep := run.Column(ColStep)
@@ -750,9 +884,26 @@ func WriteTFEvents(w io.Writer, run *Run) error {
 		}
 	}
 	times, hasTime := run.Column(ColTime)
-	var cols []string
-	for _, c := range run.Columns() {
-		if run.IsString(c) || (c == ColStep && useStep) {
+	var cols, textCols []string
+	names := run.Columns()
+	// Components in the source's order.
+	var compNames []string
+	for _, k := range orderedComponents(run) {
+		compNames = append(compNames, ComponentPrefix+k)
+	}
+	ci := 0
+	for i, c := range names {
+		if strings.HasPrefix(c, ComponentPrefix) {
+			names[i] = compNames[ci]
+			ci++
+		}
+	}
+	for _, c := range names {
+		if run.IsString(c) {
+			textCols = append(textCols, c)
+			continue
+		}
+		if c == ColStep && useStep {
 			continue
 		}
 		if c == ColTime {
@@ -776,6 +927,20 @@ func WriteTFEvents(w io.Writer, run *Run) error {
 	if _, err := bw.Write(buf); err != nil {
 		return err
 	}
+	if len(compNames) > 1 && n > 0 {
+		step := int64(0)
+		if useStep {
+			step = int64(steps[0])
+		}
+		order := make([]string, len(compNames))
+		for i, c := range compNames {
+			order[i] = strings.TrimPrefix(c, ComponentPrefix)
+		}
+		buf = appendTFRecord(buf[:0], encodeTextEvent(0, step, tfComponentOrderTag, jsonStringList(order), true))
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
 	seen := map[string]bool{}
 	data := make(map[string][]float64, len(cols))
 	for _, c := range cols {
@@ -796,6 +961,17 @@ func WriteTFEvents(w io.Writer, run *Run) error {
 				continue
 			}
 			buf = appendTFRecord(buf[:0], encodeEvent(wall, step, c, v, !seen[c]))
+			seen[c] = true
+			if _, err := bw.Write(buf); err != nil {
+				return err
+			}
+		}
+		for _, c := range textCols {
+			sc, _ := run.StringColumn(c)
+			if sc[i] == "" {
+				continue
+			}
+			buf = appendTFRecord(buf[:0], encodeTextEvent(wall, step, c, sc[i], !seen[c]))
 			seen[c] = true
 			if _, err := bw.Write(buf); err != nil {
 				return err

@@ -269,11 +269,15 @@ func TestTFEventsRoundTrip(t *testing.T) {
 			t.Fatal("writer output not detected as tfevents")
 		}
 		back := readTF(t, buf.Bytes(), Options{})
-		want := []string{"step", "time", "reward", "length", "component.fmt", "eval.loss", "extra.actor/lr(1e-4)"}
+		// call_id travels as text events and comes back.
+		want := []string{"step", "time", "call_id", "reward", "length", "component.fmt", "eval.loss", "extra.actor/lr(1e-4)"}
 		if got := back.Columns(); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: columns %v, want %v", grain, got, want)
 		}
-		for _, c := range want {
+		if ids, _ := back.StringColumn("call_id"); !reflect.DeepEqual(ids, []string{"a", "b", "c", "d", "e"}) {
+			t.Errorf("%s: call_id = %q", grain, ids)
+		}
+		for _, c := range want[3:] {
 			a, _ := run.Column(c)
 			b, _ := back.Column(c)
 			if !tfSameFloats(a, b) {

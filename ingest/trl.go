@@ -130,6 +130,7 @@ func (t *trainerTable) run(format string, grain Grain) *Run {
 	}
 	run.Issues = t.issues.list
 	run.Skipped = t.issues.skipped
+	run.Kept = t.issues.kept
 	return run
 }
 
@@ -207,6 +208,7 @@ type issueList struct {
 	opt     Options
 	list    []Issue
 	skipped int
+	kept    int
 }
 
 // add records a problem. skip says the whole record was dropped. In strict
@@ -216,6 +218,20 @@ func (l *issueList) add(line int, field, msg string, skip bool) error {
 	if skip {
 		l.skipped++
 	}
+	if l.opt.Strict {
+		return fmt.Errorf("%w: %v", ErrStrict, is)
+	}
+	if len(l.list) < l.opt.maxIssues() {
+		l.list = append(l.list, is)
+	}
+	return nil
+}
+
+// addKept records a problem with one value of a record that was kept
+// (the value is left missing).
+func (l *issueList) addKept(line int, field, msg string) error {
+	is := Issue{File: l.name, Line: line, Field: field, Msg: msg, Kept: true}
+	l.kept++
 	if l.opt.Strict {
 		return fmt.Errorf("%w: %v", ErrStrict, is)
 	}
@@ -316,19 +332,6 @@ func lineAt(b []byte, off int64) int {
 	return bytes.Count(b[:off], []byte{'\n'}) + 1
 }
 
-// skipJSONSpace advances off past whitespace and commas.
-func skipJSONSpace(b []byte, off int64) int64 {
-	for off < int64(len(b)) {
-		switch b[off] {
-		case ' ', '\t', '\r', '\n', ',':
-			off++
-			continue
-		}
-		break
-	}
-	return off
-}
-
 // trlColumn maps one log_history key to its column. The length keys are
 // resolved per file by the caller (lengthKey).
 func trlColumn(key, lengthKey string) string {
@@ -375,87 +378,134 @@ func trlColumn(key, lengthKey string) string {
 }
 
 func readTRL(r io.Reader, name string, opt Options) (*Run, error) {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	data := pyNonFinite(raw)
+	raw, readErr := io.ReadAll(r)
 	t := newTrainerTable(name, opt)
+	if readErr != nil && !errors.Is(readErr, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("%s: %w", name, readErr)
+	}
+	// A truncated gzip stream (readErr): what is there is read, and the
+	// one issue says why it ends early.
+	data := pyNonFinite(trimBOM(raw))
 	meta := map[string]string{}
-	var history []json.RawMessage
+	var history [][]byte
 	var offsets []int64
 
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
+	// The top level is scanned by hand (jsonValueEnd) rather than with a
+	// json.Decoder: one log_history entry that the decoder refuses (nested
+	// too deeply) is then skipped on its own, and text after the object is
+	// seen.
+	i := skipWS(data, 0)
+	if i >= len(data) || data[i] != '{' {
 		return nil, fmt.Errorf("%s: %w: a trainer_state.json must be a JSON object with a log_history list", name, ErrNotARun)
 	}
+	i++
 	found := false
 	truncated := ""
 	truncAt := int64(-1)
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			truncated = err.Error()
+	fail := func(at int, msg string) {
+		truncated, truncAt = msg, int64(at)
+	}
+top:
+	for {
+		i = skipWS(data, i)
+		if i >= len(data) {
+			fail(i, "unexpected end of JSON input")
 			break
 		}
-		key, _ := kt.(string)
-		if key == "log_history" {
-			found = true
-			if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-				return nil, fmt.Errorf("%s:%d: field \"log_history\": want a list of objects", name, lineAt(data, dec.InputOffset()))
-			}
-			for dec.More() {
-				var m json.RawMessage
-				off := skipJSONSpace(data, dec.InputOffset())
-				if err := dec.Decode(&m); err != nil {
-					truncated = err.Error()
-					truncAt = off
-					break
-				}
-				history = append(history, m)
-				offsets = append(offsets, off)
-			}
-			if truncated != "" {
-				break
-			}
-			if _, err := dec.Token(); err != nil { // ']'
-				truncated = err.Error()
-				break
-			}
+		if data[i] == '}' {
+			i++
+			break
+		}
+		if data[i] == ',' {
+			i++
 			continue
 		}
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			truncated = err.Error()
+		kend, err := jsonValueEnd(data, i)
+		if err != nil || data[i] != '"' {
+			fail(i, "expected a key")
 			break
 		}
-		switch x := v.(type) {
-		case json.Number:
-			meta[key] = x.String()
-		case string:
-			meta[key] = x
-		case bool:
-			meta[key] = strconv.FormatBool(x)
-		case nil:
-		default:
-			if b, err := json.Marshal(x); err == nil {
-				meta[key] = string(b)
+		var key string
+		if json.Unmarshal(data[i:kend], &key) != nil {
+			fail(i, "bad key")
+			break
+		}
+		i = skipWS(data, kend)
+		if i >= len(data) || data[i] != ':' {
+			fail(i, "expected ':' after a key")
+			break
+		}
+		i = skipWS(data, i+1)
+		if key == "log_history" {
+			found = true
+			if i >= len(data) || data[i] != '[' {
+				return nil, fmt.Errorf("%s:%d: field \"log_history\": want a list of objects", name, lineAt(data, int64(i)))
+			}
+			i++
+			for {
+				i = skipWS(data, i)
+				if i < len(data) && data[i] == ',' {
+					i++
+					continue
+				}
+				if i < len(data) && data[i] == ']' {
+					i++
+					continue top
+				}
+				end, err := jsonValueEnd(data, i)
+				if err != nil {
+					fail(i, err.Error())
+					break top
+				}
+				history = append(history, data[i:end])
+				offsets = append(offsets, int64(i))
+				i = end
 			}
 		}
+		end, err := jsonValueEnd(data, i)
+		if err != nil {
+			fail(i, err.Error())
+			break
+		}
+		var v any
+		d := json.NewDecoder(bytes.NewReader(data[i:end]))
+		d.UseNumber()
+		if d.Decode(&v) == nil {
+			switch x := v.(type) {
+			case json.Number:
+				meta[key] = x.String()
+			case string:
+				meta[key] = x
+			case bool:
+				meta[key] = strconv.FormatBool(x)
+			case nil:
+			default:
+				if b, err := json.Marshal(x); err == nil {
+					meta[key] = string(b)
+				}
+			}
+		}
+		i = end
 	}
 	if !found {
 		if truncated != "" {
-			return nil, fmt.Errorf("%s:%d: %w: bad JSON before log_history: %s", name, lineAt(data, dec.InputOffset()), ErrNotARun, truncated)
+			return nil, fmt.Errorf("%s:%d: %w: bad JSON before log_history: %s", name, lineAt(data, truncAt), ErrNotARun, truncated)
 		}
 		return nil, fmt.Errorf("%s: %w: JSON object has no log_history list (not a trainer_state.json)", name, ErrNotARun)
 	}
-	if truncated != "" {
-		if truncAt < 0 {
-			truncAt = dec.InputOffset()
+	if truncated != "" || readErr != nil {
+		msg := "file ends early or is malformed JSON (" + truncated + "); kept the rows before it"
+		if readErr != nil {
+			msg = readErrIssue(name, readErr)
 		}
-		if err := t.issues.add(lineAt(data, truncAt), "", "file ends early or is malformed JSON ("+truncated+"); kept the rows before it", false); err != nil {
+		if truncAt < 0 {
+			truncAt = int64(len(data))
+		}
+		if err := t.issues.add(lineAt(data, truncAt), "", msg, false); err != nil {
+			return nil, err
+		}
+	} else if j := skipWS(data, i); j < len(data) {
+		if err := t.issues.add(lineAt(data, int64(j)), "", fmt.Sprintf("unexpected %s after the JSON object (two files pasted together?); ignored", quoteByte(data[j])), false); err != nil {
 			return nil, err
 		}
 	}
@@ -474,12 +524,22 @@ func readTRL(r io.Reader, name string, opt Options) (*Run, error) {
 
 	lastStep := math.Inf(-1)
 	for i, m := range history {
-		line := lineAt(data, skipJSONSpace(data, offsets[i]))
+		line := lineAt(data, offsets[i])
 		var obj map[string]any
 		d := json.NewDecoder(bytes.NewReader(m))
 		d.UseNumber()
 		if err := d.Decode(&obj); err != nil || obj == nil {
-			if err := t.issues.add(line, "", "log_history entry is not a JSON object", true); err != nil {
+			msg := "log_history entry is not a JSON object"
+			if err != nil && len(m) > 0 && m[0] == '{' {
+				msg = "log_history entry is not valid JSON: " + err.Error()
+			}
+			if err := t.issues.add(line, "", msg, true); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if key, msg, fatal := trlBadValue(obj, "", lengthKey); msg != "" && fatal {
+			if err := t.issues.add(line, key, msg, true); err != nil {
 				return nil, err
 			}
 			continue
@@ -508,7 +568,9 @@ func readTRL(r io.Reader, name string, opt Options) (*Run, error) {
 			if k == "step" {
 				continue
 			}
-			flattenTRL(t, row, line, k, obj[k], lengthKey)
+			if err := flattenTRL(t, row, line, k, obj[k], lengthKey); err != nil {
+				return nil, err
+			}
 		}
 	}
 	run := t.run("trl", GrainStep)
@@ -522,18 +584,129 @@ func readTRL(r io.Reader, name string, opt Options) (*Run, error) {
 	return run, nil
 }
 
-// flattenTRL stores one key (flattening nested objects with "/").
-func flattenTRL(t *trainerTable, row, line int, key string, v any, lengthKey string) {
-	if obj, ok := v.(map[string]any); ok {
-		for k, sub := range obj {
-			flattenTRL(t, row, line, key+"/"+k, sub, lengthKey)
+// trlBadValue finds the first value of a log_history entry (nested keys
+// joined with "/") that is not finite, or a boolean for a canonical column;
+// it returns its key, the problem ("" when every value is usable) and
+// whether the column is canonical (the entry is then skipped).
+func trlBadValue(obj map[string]any, prefix, lengthKey string) (string, string, bool) {
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		key := k
+		if prefix != "" {
+			key = prefix + "/" + k
 		}
-		return
+		col := trlColumn(key, lengthKey)
+		switch v := obj[k].(type) {
+		case map[string]any:
+			if bk, msg, fatal := trlBadValue(v, key, lengthKey); msg != "" && fatal {
+				return bk, msg, fatal
+			}
+		case nil:
+		case bool:
+			if msg := valueProblem(col, 0, true, strconv.FormatBool(v)); msg != "" {
+				return key, msg, true
+			}
+		default:
+			if f, ok := jsonNumber(v); ok && (math.IsNaN(f) || math.IsInf(f, 0)) && canonicalCol(col) {
+				return key, valueProblem(col, f, false, fmt.Sprint(v)), true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// skipWS returns the index of the first non-space byte of b at or after i.
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// jsonValueEnd returns the end of the JSON value starting at b[i]: a
+// string, a number or literal, or an object or array matched bracket by
+// bracket (iteratively, so depth costs nothing). It checks only the
+// framing; the value itself is validated when it is decoded.
+func jsonValueEnd(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return i, errors.New("unexpected end of JSON input")
+	}
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			i++
+			for i < len(b) && b[i] != '"' {
+				if b[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(b) {
+				return i, errors.New("unexpected end of JSON input inside a string")
+			}
+			i++
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			if depth == 0 {
+				return i, fmt.Errorf("unexpected %q", c)
+			}
+			depth--
+			i++
+		default:
+			if depth == 0 {
+				j := i
+				for j < len(b) && !strings.ContainsRune(" \t\r\n,}]", rune(b[j])) {
+					j++
+				}
+				if j == i {
+					return i, fmt.Errorf("unexpected %q", c)
+				}
+				return j, nil
+			}
+			i++
+		}
+		if depth == 0 {
+			return i, nil
+		}
+	}
+	return i, errors.New("unexpected end of JSON input")
+}
+
+// flattenTRL stores one key (flattening nested objects with "/").
+// A non-finite value of an extra column is reported and left missing (the
+// caller has already skipped entries with one in a canonical column).
+func flattenTRL(t *trainerTable, row, line int, key string, v any, lengthKey string) error {
+	if obj, ok := v.(map[string]any); ok {
+		subs := make([]string, 0, len(obj))
+		for k := range obj {
+			subs = append(subs, k)
+		}
+		sort.Strings(subs)
+		for _, k := range subs {
+			if err := flattenTRL(t, row, line, key+"/"+k, obj[k], lengthKey); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if v == nil {
+		return nil
 	}
 	f, ok := jsonNumber(v)
 	if !ok {
 		// Strings and lists (e.g. logged completions) are not metrics.
-		return
+		return nil
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return t.issues.addKept(line, key, valueProblem(key, f, false, fmt.Sprint(v))+" (left missing)")
 	}
 	t.put(row, trlColumn(key, lengthKey), key, f)
+	return nil
 }

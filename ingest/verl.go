@@ -212,6 +212,9 @@ func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
 			lineNo++
+			if lineNo == 1 {
+				line = trimBOM(line)
+			}
 			eof := err == io.EOF
 			if bytes.Contains(line, []byte("validation metrics: {")) {
 				last, seen := 0.0, false
@@ -229,13 +232,13 @@ func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 			break
 		}
 		if err != nil {
-			if e := t.issues.add(lineNo+1, "", "read error: "+err.Error(), false); e != nil {
+			if e := t.issues.add(lineNo+1, "", readErrIssue(name, err), false); e != nil {
 				return nil, e
 			}
 			break
 		}
 	}
-	if !sawStep {
+	if !sawStep && !(opt.chunk && len(t.issues.list)+t.issues.skipped > 0) {
 		return nil, fmt.Errorf("%s: %w: no verl metric lines (step:N - key:value - ...) found", name, ErrNotARun)
 	}
 	// Summaries are merged last so that step lines win over them.
@@ -269,8 +272,10 @@ func verlLine(t *trainerTable, line []byte, lineNo int, last bool, sawStep *bool
 	}
 	rest := string(line[loc[1]:])
 	type kv struct {
-		k string
-		v float64
+		k       string
+		v       float64
+		problem string // non-finite or boolean: see valueProblem
+		isBool  bool
 	}
 	var pairs []kv
 	var keys []string
@@ -285,7 +290,7 @@ func verlLine(t *trainerTable, line []byte, lineNo int, last bool, sawStep *bool
 			if last && i == len(parts)-1 {
 				continue
 			}
-			if err := t.issues.add(lineNo, "", fmt.Sprintf("pair %q has no key:value", clip(p, 40)), false); err != nil {
+			if err := t.issues.addKept(lineNo, "", fmt.Sprintf("pair %q has no key:value (pair left out)", clip(p, 40))); err != nil {
 				return err
 			}
 			continue
@@ -296,12 +301,14 @@ func verlLine(t *trainerTable, line []byte, lineNo int, last bool, sawStep *bool
 			if last && i == len(parts)-1 {
 				continue
 			}
-			if err := t.issues.add(lineNo, k, fmt.Sprintf("value %q is not a number", clip(strings.TrimSpace(vs), 40)), false); err != nil {
+			if err := t.issues.addKept(lineNo, k, fmt.Sprintf("value %q is not a number (left missing)", clip(strings.TrimSpace(vs), 40))); err != nil {
 				return err
 			}
 			continue
 		}
-		pairs = append(pairs, kv{k, v})
+		text := strings.TrimSpace(vs)
+		isBool := text == "True" || text == "False" || text == "true" || text == "false"
+		pairs = append(pairs, kv{k: k, v: v, isBool: isBool})
 		keys = append(keys, k)
 	}
 	if len(pairs) == 0 {
@@ -309,11 +316,46 @@ func verlLine(t *trainerTable, line []byte, lineNo int, last bool, sawStep *bool
 	}
 	*sawStep = true
 	cols := t.canonical(keys)
-	row := t.row(step)
+	// A non-finite value or a boolean costs the line when its column is
+	// canonical (reward, length, eval.*, ...), only the value otherwise.
+	keep := pairs[:0]
 	for _, p := range pairs {
+		msg := valueProblem(cols[p.k], p.v, p.isBool, p.k)
+		if msg == "" {
+			keep = append(keep, p)
+			continue
+		}
+		msg = valueProblem(cols[p.k], p.v, p.isBool, verlValueText(line, p.k))
+		if canonicalCol(cols[p.k]) {
+			return t.issues.add(lineNo, p.k, msg, true)
+		}
+		if err := t.issues.addKept(lineNo, p.k, msg+" (left missing)"); err != nil {
+			return err
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	row := t.row(step)
+	for _, p := range keep {
 		t.put(row, cols[p.k], p.k, p.v)
 	}
 	return nil
+}
+
+// verlValueText returns the text after "key:" on a console line (for
+// messages).
+func verlValueText(line []byte, key string) string {
+	s := string(line)
+	i := strings.Index(s, key+":")
+	if i < 0 {
+		return "?"
+	}
+	s = s[i+len(key)+1:]
+	if j := strings.Index(s, " - "); j >= 0 {
+		s = s[:j]
+	}
+	return strings.TrimSpace(s)
 }
 
 // canonical is verlCanonical memoised by key set: a console log repeats
@@ -373,7 +415,26 @@ func readVerlJSONL(r io.Reader, name string, opt Options) (*Run, error) {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
 			lineNo++
-			partial := err == io.EOF && !bytes.HasSuffix(line, []byte{'\n'})
+			if lineNo == 1 {
+				line = trimBOM(line)
+			}
+			partial := err != nil && !bytes.HasSuffix(line, []byte{'\n'})
+			if partial && err != io.EOF {
+				// Cut by a read error (truncated gzip): a line that still
+				// parses is whole; one that does not is part of the one
+				// issue below, not a second one.
+				o := t.issues
+				t.issues.opt.live = true
+				e := verlJSONLine(t, line, lineNo, true)
+				t.issues.opt.live = o.opt.live
+				if e != nil {
+					return nil, e
+				}
+				if e := t.issues.add(lineNo, "", readErrIssue(name, err), true); e != nil {
+					return nil, e
+				}
+				break
+			}
 			if e := verlJSONLine(t, line, lineNo, partial); e != nil {
 				return nil, e
 			}
@@ -382,7 +443,7 @@ func readVerlJSONL(r io.Reader, name string, opt Options) (*Run, error) {
 			break
 		}
 		if err != nil {
-			if e := t.issues.add(lineNo+1, "", "read error: "+err.Error(), false); e != nil {
+			if e := t.issues.add(lineNo+1, "", readErrIssue(name, err), false); e != nil {
 				return nil, e
 			}
 			break
@@ -409,10 +470,15 @@ func verlJSONLine(t *trainerTable, line []byte, lineNo int, partial bool) error 
 	d.UseNumber()
 	if err := d.Decode(&rec); err != nil {
 		if partial {
-			// A live trainer's last line may be half written.
-			return nil
+			if t.issues.opt.live {
+				return nil // a live trainer's last line may be half written
+			}
+			return t.issues.add(lineNo, "", "incomplete last line (no newline at the end: the file is cut short): "+err.Error(), true)
 		}
 		return t.issues.add(lineNo, "", "not a JSON object {\"step\": N, \"data\": {...}}: "+err.Error(), true)
+	}
+	if d.More() {
+		return t.issues.add(lineNo, "", "text after the JSON object on this line", true)
 	}
 	step, err := strconv.ParseFloat(string(rec.Step), 64)
 	if rec.Step == "" || err != nil || math.IsInf(step, 0) {
@@ -422,6 +488,8 @@ func verlJSONLine(t *trainerTable, line []byte, lineNo int, partial bool) error 
 		return t.issues.add(lineNo, "data", "missing data object", true)
 	}
 	flat := map[string]float64{}
+	isBool := map[string]bool{}
+	text := map[string]string{}
 	var keys []string
 	var walk func(prefix string, v any) error
 	walk = func(prefix string, v any) error {
@@ -433,13 +501,18 @@ func verlJSONLine(t *trainerTable, line []byte, lineNo int, partial bool) error 
 			}
 			return nil
 		}
+		if v == nil {
+			return nil // null: no value
+		}
 		f, ok := jsonNumber(v)
 		if !ok {
 			if _, isStr := v.(string); isStr {
 				return nil // text (e.g. logged generations) is not a metric
 			}
-			return t.issues.add(lineNo, prefix, "value is not a number", false)
+			return t.issues.addKept(lineNo, prefix, "value is not a number (left missing)")
 		}
+		_, isBool[prefix] = v.(bool)
+		text[prefix] = fmt.Sprint(v)
 		flat[prefix] = f
 		keys = append(keys, prefix)
 		return nil
@@ -451,8 +524,22 @@ func verlJSONLine(t *trainerTable, line []byte, lineNo int, partial bool) error 
 	}
 	sort.Strings(keys)
 	cols := verlCanonical(keys)
-	row := t.row(step)
+	keep := keys[:0]
 	for _, k := range keys {
+		msg := valueProblem(cols[k], flat[k], isBool[k], text[k])
+		switch {
+		case msg == "":
+			keep = append(keep, k)
+		case canonicalCol(cols[k]):
+			return t.issues.add(lineNo, "data/"+k, msg, true)
+		default:
+			if err := t.issues.addKept(lineNo, "data/"+k, msg+" (left missing)"); err != nil {
+				return err
+			}
+		}
+	}
+	row := t.row(step)
+	for _, k := range keep {
 		t.put(row, cols[k], k, flat[k])
 	}
 	return nil

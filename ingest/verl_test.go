@@ -109,12 +109,17 @@ func TestVerlBadLines(t *testing.T) {
 		issues []string
 	}{
 		{"bad value", "step:1 - critic/score/mean:0.5 - actor/entropy:abc\nstep:2 - critic/score/mean:0.6\n", 2,
-			[]string{`log:1: field "actor/entropy": value "abc" is not a number`}},
+			[]string{`log:1: field "actor/entropy": value "abc" is not a number (left missing)`}},
 		{"no colon", "step:1 - critic/score/mean:0.5 - junk\nstep:2 - critic/score/mean:0.6\n", 2,
-			[]string{`log:1: pair "junk" has no key:value`}},
+			[]string{`log:1: pair "junk" has no key:value (pair left out)`}},
 		{"cut last line", "step:1 - critic/score/mean:0.5\nstep:2 - critic/score/mean:0.6 - actor/ent", 2, nil},
 		{"same step merges", "step:3 - val/acc:0.2\nstep:3 - critic/score/mean:0.6\n", 1, nil},
-		{"nan and inf", "step:1 - critic/score/mean:nan - actor/entropy:inf\n", 1, nil},
+		// Non-finite: the line is skipped when the reward is, the value
+		// left missing when an extra metric is.
+		{"nan and inf", "step:1 - critic/score/mean:nan - actor/entropy:0.1\nstep:2 - critic/score/mean:0.5 - actor/pg_loss:-inf\n", 1,
+			[]string{`log:1: field "critic/score/mean": not a finite number: nan`, `log:2: field "actor/pg_loss": not a finite number: -inf (left missing)`}},
+		{"boolean reward", "step:1 - critic/score/mean:True\nstep:2 - critic/score/mean:0.5 - actor/flag:True\n", 1,
+			[]string{`log:1: field "critic/score/mean": want a number, got a boolean (True)`}},
 		{"final summary", "step:1 - critic/score/mean:0.5\nstep:2 - critic/score/mean:0.6\n\"Final validation metrics: {'acc': 0.7, 'val/b': 0.25}\"\n", 2, nil},
 	}
 	for _, c := range cases {
@@ -160,7 +165,8 @@ not json
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Len() != 3 || run.Skipped != 3 || len(run.Issues) != 4 {
+	// The cut last line is reported too (a live log read by Follow is not).
+	if run.Len() != 3 || run.Skipped != 4 || len(run.Issues) != 5 {
 		t.Fatalf("rows %d skipped %d issues %v", run.Len(), run.Skipped, run.Issues)
 	}
 	if !strings.HasPrefix(run.Issues[0].Error(), "m.jsonl:2: ") {

@@ -76,35 +76,19 @@ func (f *inputFlags) load(path string, stderr io.Writer) (*ingest.Run, error) {
 	return run.Last(f.last), nil
 }
 
-// reportSkipped prints "skipped 3 malformed records: run.jsonl:17, :204, :9120"
-// and the first issue's reason, or nothing when the run was clean.
+// reportSkipped prints one line about the run's bad input ("goodhart:
+// skipped 3 malformed records: run.jsonl:17, :204, :9120") and the first
+// issue's reason, and a line when rarely present columns were dropped to
+// bound memory; nothing when the run was clean.
 func reportSkipped(w io.Writer, run *ingest.Run) {
-	if run.Skipped == 0 && len(run.Issues) == 0 {
-		return
-	}
-	n := run.Skipped
-	if n == 0 {
-		n = len(run.Issues)
-	}
-	noun := "records"
-	if n == 1 {
-		noun = "record"
-	}
-	var locs []string
-	for i, is := range run.Issues {
-		if i == 5 {
-			locs = append(locs, "...")
-			break
-		}
-		if i == 0 {
-			locs = append(locs, fmt.Sprintf("%s:%d", is.File, is.Line))
-		} else {
-			locs = append(locs, fmt.Sprintf(":%d", is.Line))
+	if s := ingest.IssueSummary(run); s != "" {
+		fmt.Fprintf(w, "goodhart: %s\n", s)
+		if len(run.Issues) > 0 {
+			fmt.Fprintf(w, "  first: %s\n", run.Issues[0].Error())
 		}
 	}
-	fmt.Fprintf(w, "goodhart: skipped %d malformed %s: %s\n", n, noun, strings.Join(locs, ", "))
-	if len(run.Issues) > 0 {
-		fmt.Fprintf(w, "  first: %s\n", run.Issues[0].Error())
+	if s := ingest.DroppedNote(run); s != "" {
+		fmt.Fprintf(w, "goodhart: %s\n", s)
 	}
 }
 

@@ -51,3 +51,38 @@ func TestInputFolders(t *testing.T) {
 		t.Errorf("plain file: exit %d stderr %q", code, errb.String())
 	}
 }
+
+// TestStdinInput: "-" reads the run from standard input in every command
+// that reads one run.
+func TestStdinInput(t *testing.T) {
+	data, err := os.ReadFile(repoPath("testdata", "runs", "hacked.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"audit", "-"}, exitFlagged, "600 records"},
+		{[]string{"summary", "-"}, exitOK, "600"},
+		{[]string{"show", "-"}, exitFlagged, "600 records"},
+		{[]string{"export", "-", "-o", filepath.Join(dir, "x.csv")}, exitOK, ""},
+		{[]string{"show", "-", "--follow"}, exitUsage, ""},
+	} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { w.Write(data); w.Close() }()
+		old := os.Stdin
+		os.Stdin = r
+		out, errOut, code := runCmd(c.args...)
+		os.Stdin = old
+		r.Close()
+		if code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", c.args, code, out, errOut)
+		}
+	}
+}

@@ -106,6 +106,14 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	if c := refuseOverwrite(stderr, "show", runArgs(pos), []fileArg{{"--export", o.export}}); c >= 0 {
 		return c
 	}
+	if o.path == ingest.StdinName {
+		// The log comes on standard input: it cannot be followed, and the
+		// view is the plain summary of what was read.
+		if o.follow {
+			return usageError(stderr, "show", "--follow needs a file: standard input (-) cannot be followed")
+		}
+		return runShowPlain(&o, stdout, stderr)
+	}
 	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return runShowTUI(&o, stderr)
 	}
