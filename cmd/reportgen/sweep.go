@@ -1,0 +1,399 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/goodhart-rl/goodhart/analysis"
+	"github.com/goodhart-rl/goodhart/ingest"
+)
+
+// A sweep: audit, summary and report given several runs (files, shell
+// globs, directories) read and audit them in parallel and print one table.
+
+// sweepFlags are the flags of the multi-run paths.
+type sweepFlags struct {
+	jobs     int
+	findings string
+}
+
+func (s *sweepFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&s.jobs, "j", runtime.GOMAXPROCS(0), "with several runs: how many to read and audit at once (each holds one run in memory)")
+	fs.StringVar(&s.findings, "findings", "", "with several runs: also write the findings table (one row per run and per alert) to FILE.parquet or FILE.jsonl")
+}
+
+// runInput is one run to read: its path, and whether it was found by
+// walking a directory (then a file that turns out not to be a run is
+// skipped, not a failure).
+type runInput struct {
+	path   string
+	walked bool
+}
+
+// isGlob reports whether s has shell glob characters.
+func isGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+// isSweep reports whether the RUN arguments ask for a sweep: more than one,
+// or any glob or directory.
+func isSweep(args []string) bool {
+	if len(args) > 1 {
+		return true
+	}
+	for _, a := range args {
+		if isGlob(a) {
+			return true
+		}
+		if st, err := os.Stat(a); err == nil && st.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+// expandRuns turns RUN arguments into the runs to read, in argument order
+// without duplicates:
+//
+//   - a path that names a file is one run (read errors are reported later,
+//     per run);
+//   - an argument with * ? or [ is a shell glob (filepath.Glob, so quoted
+//     globs such as 'sweep/*/trainer_state.json' work); matching nothing is
+//     an error; matched directories are walked like directory arguments;
+//   - a directory is walked recursively (hidden files and directories
+//     skipped, symlinked directories not followed), and each regular file
+//     whose first bytes ingest detects as a run format (ingest.Detect, after
+//     gunzip) is one run; empty files and files no format matches are
+//     counted in notRuns.
+//
+// Each file is one run here; a run sharded over several files of one
+// directory (TensorBoard event files) is the directory resolver's job: at
+// merge, route directory arguments through it instead of walkDir.
+func expandRuns(args []string) (runs []runInput, notRuns int, err error) {
+	seen := map[string]bool{}
+	add := func(p string, walked bool) {
+		if !seen[p] {
+			seen[p] = true
+			runs = append(runs, runInput{path: p, walked: walked})
+		}
+	}
+	var one func(p string, fromGlob bool) error
+	one = func(p string, fromGlob bool) error {
+		st, err := os.Stat(p)
+		if err != nil {
+			if fromGlob {
+				return nil // vanished between Glob and Stat
+			}
+			add(p, false) // reported as that run's read error
+			return nil
+		}
+		if !st.IsDir() {
+			add(p, false)
+			return nil
+		}
+		n, err := walkDir(p, func(f string) { add(f, true) })
+		notRuns += n
+		return err
+	}
+	for _, a := range args {
+		if !isGlob(a) {
+			if err := one(a, false); err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
+		ms, err := filepath.Glob(a)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: bad glob pattern: %v", a, err)
+		}
+		if len(ms) == 0 {
+			return nil, 0, fmt.Errorf("%s: no file matches (quote the pattern, and check the path)", a)
+		}
+		for _, m := range ms {
+			if err := one(m, true); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	return runs, notRuns, nil
+}
+
+// walkDir calls found for every file under dir that looks like a run (see
+// expandRuns), in lexical order, and returns how many regular files it
+// skipped as not runs.
+func walkDir(dir string, found func(string)) (notRuns int, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		if looksLikeRun(p) {
+			found(p)
+		} else {
+			notRuns++
+		}
+		return nil
+	})
+	return notRuns, err
+}
+
+// looksLikeRun reads the first ingest.SniffSize bytes of path (gunzipped
+// when it starts with the gzip magic) and asks ingest.Detect; empty files
+// are not runs.
+func looksLikeRun(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true // let the read report the error
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	var r io.Reader = br
+	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return false
+		}
+		defer zr.Close()
+		r = zr
+	}
+	head := make([]byte, ingest.SniffSize)
+	n, _ := io.ReadFull(r, head)
+	head = head[:n]
+	if len(bytes.TrimSpace(head)) == 0 {
+		return false
+	}
+	_, err = ingest.Detect(head, path)
+	return err == nil
+}
+
+// notARun reports whether err says the file is not a training log at all
+// (no format, no reward, no records): for a walked file that is a skip.
+func notARun(err error) bool {
+	return errors.Is(err, ingest.ErrNotARun) || errors.Is(err, analysis.ErrNoReward) || errors.Is(err, errEmptyRun)
+}
+
+// sweepResult is one run of a sweep once audited: its row and findings,
+// what it printed to stderr, and whatever keep() kept (report figures).
+type sweepResult struct {
+	row      analysis.SweepRow
+	findings []analysis.FindingRow
+	stderr   bytes.Buffer
+	skipped  bool // a walked file that is not a run
+	kept     any
+}
+
+// auditSweep reads and audits every input with up to jobs at once. Each
+// worker holds one run at a time: it reads it, audits it, builds its row and
+// findings (and calls keep, when not nil, for what a report needs), then
+// drops the run's columns before taking the next. A run that fails to read
+// or audit becomes an error row; a walked file that is not a run is marked
+// skipped. Results are in input order.
+func auditSweep(inputs []runInput, in *inputFlags, cfg analysis.Config, jobs int,
+	keep func(path string, run *ingest.Run, rep *analysis.Report) any) []*sweepResult {
+	out := make([]*sweepResult, len(inputs))
+	jobs = max(1, min(jobs, len(inputs)))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = auditSweepOne(inputs[i], in, cfg, keep)
+			}
+		}()
+	}
+	for i := range inputs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// auditSweepOne is one worker's job: the same steps as a one-run audit
+// (read with the input flags, --last, --gold check, audit, empty-run check).
+func auditSweepOne(inp runInput, in *inputFlags, cfg analysis.Config,
+	keep func(string, *ingest.Run, *analysis.Report) any) *sweepResult {
+	res := &sweepResult{}
+	fail := func(err error) *sweepResult {
+		if inp.walked && notARun(err) {
+			res.skipped = true
+		}
+		res.row = analysis.SweepErrorRow(inp.path, err)
+		res.findings = analysis.FindingsOf(res.row, nil)
+		return res
+	}
+	run, err := in.load(inp.path, &res.stderr)
+	if err != nil {
+		return fail(err)
+	}
+	if err := checkGold(run, cfg.Gold); err != nil {
+		return fail(fmt.Errorf("%s: %w", inp.path, err))
+	}
+	rep, err := analysis.Audit(run, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if rep.Records == 0 && !analysis.RewardspyMode(cfg.Detectors) {
+		return fail(fmt.Errorf("%s: %w", inp.path, errNoRecords(run)))
+	}
+	res.row = analysis.SweepRowOf(inp.path, run, rep, cfg)
+	res.findings = analysis.FindingsOf(res.row, rep)
+	if keep != nil {
+		res.kept = keep(inp.path, run, rep)
+	}
+	return res
+}
+
+// sweep is a finished sweep: rows sorted worst first, findings in the same
+// order, and the results in input order.
+type sweep struct {
+	rows     []analysis.SweepRow
+	findings []analysis.FindingRow
+	results  []*sweepResult
+	notRuns  int
+	names    map[string]string
+}
+
+// runSweep expands args, audits the runs and finishes the table; it prints
+// each run's stderr lines in input order and the skip count. A usage or
+// expansion problem is returned as an error (exit 2 before any run).
+func runSweep(args []string, in *inputFlags, cfg analysis.Config, jobs int, stderr io.Writer,
+	keep func(string, *ingest.Run, *analysis.Report) any) (*sweep, error) {
+	if jobs < 1 {
+		return nil, fmt.Errorf("-j %d: must be >= 1", jobs)
+	}
+	inputs, notRuns, err := expandRuns(args)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := in.options(); err != nil {
+		return nil, err
+	}
+	if in.last < 0 {
+		return nil, fmt.Errorf("--last %d: must be >= 0", in.last)
+	}
+	results := auditSweep(inputs, in, cfg, jobs, keep)
+	sw := &sweep{notRuns: notRuns}
+	for _, r := range results {
+		stderr.Write(r.stderr.Bytes())
+		if r.skipped {
+			sw.notRuns++
+			continue
+		}
+		sw.results = append(sw.results, r)
+		sw.rows = append(sw.rows, r.row)
+		sw.findings = append(sw.findings, r.findings...)
+	}
+	if sw.notRuns > 0 {
+		fmt.Fprintf(stderr, "goodhart: skipped %d file%s that %s not training logs\n", sw.notRuns, plural(sw.notRuns), map[bool]string{true: "is", false: "are"}[sw.notRuns == 1])
+	}
+	if len(sw.rows) == 0 {
+		return nil, fmt.Errorf("no training log found in %s", strings.Join(args, " "))
+	}
+	sw.names = analysis.FinishSweep(sw.rows)
+	analysis.FinishFindings(sw.findings, sw.names)
+	for _, r := range sw.rows {
+		if r.Verdict == analysis.VerdictError {
+			fmt.Fprintf(stderr, "reportgen: %s failed: %s\n", r.Name, r.Error)
+		}
+	}
+	return sw, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// writeSweepOutputs prints the table in format and writes --findings.
+func writeSweepOutputs(cmd string, sw *sweep, format, findings string, stdout, stderr io.Writer) error {
+	if findings != "" {
+		if err := ingest.WriteFileAtomic(findings, func(w io.Writer) error {
+			return analysis.WriteFindings(w, findings, sw.findings)
+		}); err != nil {
+			return fmt.Errorf("--findings: %w", err)
+		}
+	}
+	switch format {
+	case "json":
+		return analysis.WriteSweepJSON(stdout, sw.rows)
+	case "csv":
+		return analysis.WriteSweepCSV(stdout, sw.rows)
+	}
+	return analysis.WriteSweepText(stdout, sw.rows)
+}
+
+// maybeSweep runs audit or summary over several runs when args ask for a
+// sweep (see isSweep); done is false for a one-run invocation, which the
+// caller handles as before. The exit code is SweepExitCode (2 when any run
+// failed, else 1 when any is flagged) for audit; summary exits 0 unless a
+// run failed.
+func (s *sweepFlags) maybeSweep(cmd string, fs *flag.FlagSet, in *inputFlags, af *auditFlags, format *string,
+	junit string, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	pos, help, err := parseArgs(fs, args)
+	if help {
+		return exitOK, true
+	}
+	if err != nil {
+		return usageError(stderr, cmd, "%v", err), true
+	}
+	if !isSweep(pos) {
+		if *format == "csv" {
+			return usageError(stderr, cmd, "--format csv is the sweep table: give several runs, a glob or a directory"), true
+		}
+		if s.findings != "" {
+			return usageError(stderr, cmd, "--findings is written for several runs: give several runs, a glob or a directory"), true
+		}
+		return 0, false
+	}
+	if *format != "text" && *format != "json" && *format != "csv" {
+		return usageError(stderr, cmd, "--format %q: want text, json or csv", *format), true
+	}
+	if junit != "" {
+		return usageError(stderr, cmd, "--junit takes one run; for several runs use --findings FILE.parquet|.jsonl"), true
+	}
+	if s.findings != "" && analysis.FindingsFormat(s.findings) == "" {
+		return usageError(stderr, cmd, "--findings %q: name it .parquet or .jsonl", s.findings), true
+	}
+	cfg, err := af.config(fs)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return usageError(stderr, cmd, "%v", err), true
+	}
+	sw, err := runSweep(pos, in, cfg, s.jobs, stderr, nil)
+	if err != nil {
+		return usageError(stderr, cmd, "%v", err), true
+	}
+	if err := writeSweepOutputs(cmd, sw, *format, s.findings, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "reportgen %s: %v\n", cmd, err)
+		return exitUsage, true
+	}
+	code = analysis.SweepExitCode(sw.rows)
+	if cmd == "summary" && code == exitFlagged {
+		code = exitOK
+	}
+	return code, true
+}
