@@ -91,12 +91,18 @@ type FindingRow struct {
 // preferred when no --gold is given.
 var goldName = regexp.MustCompile(`(?i)(score|correct|accura|acc\b|pass|reward|success|win)`)
 
+// notQuality matches held-out columns that are statistics of the training
+// signal, not quality: spreads, fractions, clipping, KL, entropy, norms.
+var notQuality = regexp.MustCompile(`(?i)(std|frac|clip|\bkl|entropy|norm|grad|lr\b|learning_rate|steps?\b|samples)`)
+
 // HeldOutMetric returns the column a sweep row reports as the held-out
 // change: the first of cfg.Gold the run has (as named, or with "eval."
 // prepended), else the first eval.* column whose name looks like a quality
 // score (score, correct, accuracy, pass, reward, success, win), else the
 // first eval.* column that is not a length, token count, runtime or loss
-// (lower-is-better metrics would read backwards), else "".
+// (lower-is-better metrics would read backwards); columns that describe the
+// training signal rather than quality (std, frac, clip, kl, entropy, norm,
+// grad, lr, steps, samples) are never picked. "" when there is none.
 func HeldOutMetric(run *ingest.Run, cfg Config) string {
 	for _, g := range cfg.Gold {
 		for _, c := range []string{g, ingest.EvalPrefix + g, ingest.ExtraPrefix + g} {
@@ -106,14 +112,14 @@ func HeldOutMetric(run *ingest.Run, cfg Config) string {
 		}
 	}
 	var ok []string
-	for _, m := range divMetrics(run) {
-		if EvalLowerIsBetter(strings.TrimPrefix(m, ingest.EvalPrefix), cfg.EvalLowerBetter) {
+	for _, m := range divMetrics(run) { // names without "eval."
+		if EvalLowerIsBetter(m, cfg.EvalLowerBetter) || notQuality.MatchString(m) {
 			continue
 		}
 		if goldName.MatchString(m) {
-			return m
+			return ingest.EvalPrefix + m
 		}
-		ok = append(ok, m)
+		ok = append(ok, ingest.EvalPrefix+m)
 	}
 	if len(ok) > 0 {
 		return ok[0]
