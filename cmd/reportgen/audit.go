@@ -46,7 +46,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	// Several runs, a glob or a directory: the sweep table (sweep.go).
 	var sf sweepFlags
 	sf.register(fs)
-	if code, done := sf.maybeSweep("audit", fs, &in, &af, &format, junit, args, stdout, stderr); done {
+	if code, done := sf.maybeSweep("audit", fs, &in, &af, &format, &junit, args, stdout, stderr); done {
 		return code
 	}
 	a, code, ok := auditOne("audit", fs, &in, &af, &format, args, stderr)

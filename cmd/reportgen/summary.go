@@ -34,7 +34,7 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	// Several runs, a glob or a directory: the sweep table (sweep.go).
 	var sf sweepFlags
 	sf.register(fs)
-	if code, done := sf.maybeSweep("summary", fs, &in, &af, &format, "", args, stdout, stderr); done {
+	if code, done := sf.maybeSweep("summary", fs, &in, &af, &format, nil, args, stdout, stderr); done {
 		return code
 	}
 	a, code, ok := auditOne("summary", fs, &in, &af, &format, args, stderr)

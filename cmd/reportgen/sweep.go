@@ -67,8 +67,9 @@ func isSweep(args []string) bool {
 //   - a path that names a file is one run (read errors are reported later,
 //     per run);
 //   - an argument with * ? or [ is a shell glob (filepath.Glob, so quoted
-//     globs such as 'sweep/*/trainer_state.json' work); matching nothing is
-//     an error; matched directories are walked like directory arguments;
+//     globs such as 'sweep/*/trainer_state.json' work; as in a shell, * does
+//     not match a leading "."); matching nothing is an error; matched
+//     directories are walked like directory arguments;
 //   - a directory is walked recursively (hidden files and directories
 //     skipped, symlinked directories not followed), and each regular file
 //     whose first bytes ingest detects as a run format (ingest.Detect, after
@@ -119,12 +120,32 @@ func expandRuns(args []string) (runs []runInput, notRuns int, err error) {
 			return nil, 0, fmt.Errorf("%s: no file matches (quote the pattern, and check the path)", a)
 		}
 		for _, m := range ms {
+			if hiddenMatch(a, m) {
+				continue
+			}
 			if err := one(m, true); err != nil {
 				return nil, 0, err
 			}
 		}
 	}
 	return runs, notRuns, nil
+}
+
+// hiddenMatch reports whether glob match m has a hidden element (".x")
+// where pattern's element does not start with "." itself: like a shell,
+// 'sweep/*/run.jsonl' does not match sweep/.cache/run.jsonl.
+func hiddenMatch(pattern, m string) bool {
+	pe := strings.Split(filepath.ToSlash(pattern), "/")
+	me := strings.Split(filepath.ToSlash(m), "/")
+	if len(pe) != len(me) {
+		return false
+	}
+	for i := range me {
+		if strings.HasPrefix(me[i], ".") && me[i] != "." && me[i] != ".." && !strings.HasPrefix(pe[i], ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // walkDir calls found for every file under dir that looks like a run (see
@@ -350,7 +371,7 @@ func writeSweepOutputs(cmd string, sw *sweep, format, findings string, stdout, s
 // failed, else 1 when any is flagged) for audit; summary exits 0 unless a
 // run failed.
 func (s *sweepFlags) maybeSweep(cmd string, fs *flag.FlagSet, in *inputFlags, af *auditFlags, format *string,
-	junit string, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	junit *string, args []string, stdout, stderr io.Writer) (code int, done bool) {
 	pos, help, err := parseArgs(fs, args)
 	if help {
 		return exitOK, true
@@ -370,7 +391,7 @@ func (s *sweepFlags) maybeSweep(cmd string, fs *flag.FlagSet, in *inputFlags, af
 	if *format != "text" && *format != "json" && *format != "csv" {
 		return usageError(stderr, cmd, "--format %q: want text, json or csv", *format), true
 	}
-	if junit != "" {
+	if junit != nil && *junit != "" {
 		return usageError(stderr, cmd, "--junit takes one run; for several runs use --findings FILE.parquet|.jsonl"), true
 	}
 	if s.findings != "" && analysis.FindingsFormat(s.findings) == "" {
