@@ -17,6 +17,7 @@ import (
 
 	"github.com/goodhart-rl/goodhart/analysis"
 	"github.com/goodhart-rl/goodhart/ingest"
+	"github.com/goodhart-rl/goodhart/plots"
 )
 
 // A sweep: audit, summary and report given several runs (files, shell
@@ -315,11 +316,11 @@ func runSweep(args []string, in *inputFlags, cfg analysis.Config, jobs int, stde
 	results := auditSweep(inputs, in, cfg, jobs, keep)
 	sw := &sweep{notRuns: notRuns}
 	for _, r := range results {
-		stderr.Write(r.stderr.Bytes())
-		if r.skipped {
+		if r.skipped { // a walked file that is not a run: its messages are noise
 			sw.notRuns++
 			continue
 		}
+		stderr.Write(r.stderr.Bytes())
 		sw.results = append(sw.results, r)
 		sw.rows = append(sw.rows, r.row)
 		sw.findings = append(sw.findings, r.findings...)
@@ -417,4 +418,112 @@ func (s *sweepFlags) maybeSweep(cmd string, fs *flag.FlagSet, in *inputFlags, af
 		code = exitOK
 	}
 	return code, true
+}
+
+// sweepFullLimit is the largest sweep whose report keeps every run's full
+// section (figures and the inputs table, so every run stays in memory until
+// the page is written). Larger sweeps draw figures for flagged runs only
+// and release each run's columns once its section is built.
+const sweepFullLimit = 20
+
+// reportKept is what a report worker keeps of one run.
+type reportKept struct {
+	rr    *plots.RunReport
+	curve plots.SweepCurve
+}
+
+// runSweepReport writes the comparison report of several runs: the sweep
+// table and overlaid curves on top, then each run's own section, worst
+// run first. Runs are read and audited in parallel (-j); see sweepFullLimit
+// for what a large sweep keeps.
+func runSweepReport(pos []string, in *inputFlags, cfg analysis.Config, rf *reportFlags, exp map[string]float64,
+	sf *sweepFlags, out, pngDir, title string, stdout, stderr io.Writer) int {
+	if sf.findings != "" && analysis.FindingsFormat(sf.findings) == "" {
+		return usageError(stderr, "report", "--findings %q: name it .parquet or .jsonl", sf.findings)
+	}
+	inputs, _, err := expandRuns(pos)
+	if err != nil {
+		return usageError(stderr, "report", "%v", err)
+	}
+	full := len(inputs) <= sweepFullLimit
+	opt := plots.Options{Config: cfg, Expected: exp}
+	keep := func(path string, run *ingest.Run, rep *analysis.Report) any {
+		rr := &plots.RunReport{Run: run, Audit: rep}
+		var errs []error
+		var err error
+		if rr.Balance, err = rf.balance(run, exp); err != nil {
+			errs = append(errs, err)
+		}
+		if exp != nil && !rf.noAlign && len(run.Components()) > 0 {
+			if rr.Session, err = plots.Align(run, exp, analysis.AlignOptions{}, analysis.ReplayOptions{}); err != nil {
+				errs = append(errs, fmt.Errorf("alignment: %w", err))
+			}
+		}
+		if full || rep.ExitCode != 0 {
+			rr.Figures, rr.FigureErrors = plots.AllFigures(run, rep, rr.Balance, rr.Session, opt)
+		} else {
+			rr.Figures = []*plots.Figure{}
+		}
+		rr.FigureErrors = append(errs, rr.FigureErrors...)
+		k := &reportKept{rr: rr, curve: plots.SweepCurveOf(path, run, rep, analysis.HeldOutMetric(run, cfg), 0)}
+		if !full {
+			rr.Run = nil // release the columns; the section is built from the audit and figures
+		}
+		return k
+	}
+	sw, err := runSweep(pos, in, cfg, sf.jobs, stderr, keep)
+	if err != nil {
+		return usageError(stderr, "report", "%v", err)
+	}
+	view := &plots.SweepView{Rows: sw.rows}
+	if !full {
+		view.Note = fmt.Sprintf("%d runs: each run's own figures are drawn for flagged runs only, and the per-run input tables are left out (run 'reportgen report RUN' on one run for all of it).", len(sw.rows))
+	}
+	byPath := map[string]*reportKept{}
+	for _, r := range sw.results {
+		if k, ok := r.kept.(*reportKept); ok {
+			byPath[r.row.Path] = k
+			view.Curves = append(view.Curves, k.curve)
+		}
+	}
+	var runs []*plots.RunReport
+	for _, row := range sw.rows { // worst first
+		if k := byPath[row.Path]; k != nil {
+			k.rr.Name = row.Name
+			runs = append(runs, k.rr)
+		}
+	}
+	r := plots.BuildReport(runs, opt, nil)
+	r.Compare = nil
+	r.Sweep = view
+	r.Version = version
+	if title != "" {
+		r.Title = title
+	}
+	if err := ingest.WriteFileAtomic(out, r.WriteHTML); err != nil {
+		fmt.Fprintf(stderr, "reportgen report: %v\n", err)
+		return exitUsage
+	}
+	for _, rr := range runs {
+		for _, e := range rr.FigureErrors {
+			fmt.Fprintf(stderr, "reportgen report: %s: %v\n", rr.Name, e)
+		}
+	}
+	if pngDir != "" {
+		if err := writePNGs(pngDir, runs); err != nil {
+			fmt.Fprintf(stderr, "reportgen report: %v\n", err)
+			return exitUsage
+		}
+	}
+	if sf.findings != "" {
+		if err := ingest.WriteFileAtomic(sf.findings, func(w io.Writer) error {
+			return analysis.WriteFindings(w, sf.findings, sw.findings)
+		}); err != nil {
+			fmt.Fprintf(stderr, "reportgen report: --findings: %v\n", err)
+			return exitUsage
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d %s)\n", out, len(sw.rows), runsNoun(len(sw.rows)))
+	fmt.Fprintln(stdout, "  "+analysis.SweepSummaryLine(sw.rows))
+	return analysis.SweepExitCode(sw.rows)
 }
