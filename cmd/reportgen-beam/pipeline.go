@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -87,10 +88,18 @@ type runResult struct {
 }
 
 // keyFn keys each matched file by its run: its directory (RunKey "dir")
-// or the file itself (RunKey "file").
+// or the file itself (RunKey "file"). Matched local directories are
+// dropped: unlike 'reportgen audit', the pipeline does not walk them.
 type keyFn struct{ RunKey string }
 
 func (f *keyFn) ProcessElement(md fileio.FileMetadata, emit func(string, string)) {
+	if isLocal(md.Path) {
+		// A local pattern such as sweep/*/* also matches directories;
+		// object stores have none. Patterns match files, never walk.
+		if st, err := os.Stat(md.Path); err == nil && st.IsDir() {
+			return
+		}
+	}
 	emit(runKey(md.Path, f.RunKey), md.Path)
 }
 
