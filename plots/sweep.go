@@ -85,8 +85,8 @@ type SweepView struct {
 }
 
 // maxHighlighted is how many flagged runs get a colour and a legend entry
-// of their own in a comparison panel; the rest are drawn in vermillion
-// under one legend entry.
+// of their own in a comparison panel; the rest are drawn as thin dark
+// lines under one legend entry.
 const maxHighlighted = 6
 
 // SweepFigures draws the comparison figures of v: "sweep-reward",
@@ -96,7 +96,7 @@ const maxHighlighted = 6
 // shared step axis would squash the short runs). A figure whose
 // measure no run has is left out. Flagged runs are drawn last (on top):
 // the first maxHighlighted in their own colours, named in the legend by
-// their sweep name, the others in vermillion; runs not flagged are thin
+// their sweep name, the others as thin dark lines; runs not flagged are thin
 // grey lines under one legend entry ("N runs not flagged").
 func SweepFigures(v *SweepView) []*Figure {
 	names := map[string]string{}
@@ -166,8 +166,8 @@ func SweepFigures(v *SweepView) []*Figure {
 					if flagged < maxHighlighted {
 						pa.add(names[c.Path], NewLine(x, y, SeriesColor(flagged)))
 					} else {
-						l := NewLine(x, y, Fade(Vermillion, 0.7))
-						l.Width = vg.Points(1)
+						l := NewLine(x, y, Fade(Black, 0.55))
+						l.Width = vg.Points(0.9)
 						pa.Plot.Add(l)
 					}
 					flagged++
@@ -177,7 +177,7 @@ func SweepFigures(v *SweepView) []*Figure {
 				continue
 			}
 			if flagged > maxHighlighted {
-				l := NewLine(nil, nil, Fade(Vermillion, 0.7))
+				l := NewLine(nil, nil, Fade(Black, 0.55))
 				pa.legendOnly(fmt.Sprintf("%d more flagged runs", flagged-maxHighlighted), l)
 			}
 			if grey > 0 {
