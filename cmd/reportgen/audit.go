@@ -29,7 +29,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	var af auditFlags
 	var format, junit string
 	fs := newFlagSet("audit",
-		"audit RUN... [--window N] [--sensitivity low|medium|high] [--max-reward X] [--detectors rewardspy|all|a,b] [--format text|json] [--last N] [--strict] [--junit FILE]",
+		"audit RUN... [--window N] [--sensitivity low|medium|high] [--max-reward X] [--detectors rewardspy|all|a,b] [--format text|json|csv] [-j N] [--findings F.parquet] [--last N] [--strict] [--junit FILE]",
 		"Replay a training log through the hack detectors and print the verdict,\n"+
 			"each alert with the step where it fired, and a diagnosis. Exit code 0 when\n"+
 			"nothing is flagged, 1 when any detector ends at WARNING or ALERT, 2 on bad\n"+
@@ -41,7 +41,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		stdout)
 	in.register(fs)
 	af.register(fs)
-	fs.StringVar(&format, "format", "text", "output format: text|json")
+	fs.StringVar(&format, "format", "text", "output format: text|json (csv: several runs)")
 	fs.StringVar(&junit, "junit", "", "also write a JUnit XML file (one test case per detector) to FILE")
 	// Several runs, a glob or a directory: the sweep table (sweep.go).
 	var sf sweepFlags
