@@ -76,11 +76,25 @@ func SweepSummaryLine(rows []SweepRow) string {
 	return s
 }
 
+// middleCut shortens s to n runes by replacing its middle with "…" (the
+// start and the end of a run name are what tell runs apart).
+func middleCut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n || n < 5 {
+		return s
+	}
+	head := (n - 1) / 3
+	tail := n - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
 // WriteSweepText writes the sweep table for people: one line per row in the
 // rows' order (FinishSweep sorts them worst first) with the verdict, class,
 // name, kind, records, final reward, held-out change, length change,
-// group-collapse share and the flagged detectors with their first step;
-// then the summary line and one "FAILED name: reason" line per error row.
+// group-collapse share and the flagged detectors with their first step
+// (names longer than 72 characters and metric names longer than 24 lose
+// their middle to "…"; JSON and CSV keep them whole); then the summary line
+// and one "FAILED name: reason" line per error row.
 func WriteSweepText(w io.Writer, rows []SweepRow) error {
 	bw := bufio.NewWriter(w)
 	head := []string{"VERDICT", "CLASS", "RUN", "KIND", "RECORDS", "FINAL REWARD", "HELD-OUT Δ", "LENGTH Δ", "COLLAPSE", "FLAGGED (detector@first step)"}
@@ -95,13 +109,13 @@ func WriteSweepText(w io.Writer, rows []SweepRow) error {
 		}
 		ho := signed(r.HeldOutChange)
 		if r.HeldOutMetric != "" {
-			ho += " " + strings.TrimPrefix(r.HeldOutMetric, ingest.EvalPrefix)
+			ho += " " + middleCut(strings.TrimPrefix(r.HeldOutMetric, ingest.EvalPrefix), 24)
 		}
 		class := strings.ReplaceAll(r.Class.Words(), "training ", "")
 		if r.Class == ClassHealthy || r.Class == "" {
 			class = "-"
 		}
-		table = append(table, []string{strings.ToUpper(r.Verdict), class, r.Name, string(r.Kind), strconv.Itoa(r.Records),
+		table = append(table, []string{strings.ToUpper(r.Verdict), class, middleCut(r.Name, 72), string(r.Kind), strconv.Itoa(r.Records),
 			plain(r.FinalReward), ho, signed(r.LengthChange), collapse, flagsText(r.Flagged)})
 	}
 	width := make([]int, len(head))
@@ -124,7 +138,7 @@ func WriteSweepText(w io.Writer, rows []SweepRow) error {
 	fmt.Fprintln(bw, SweepSummaryLine(rows))
 	for _, r := range rows {
 		if r.Verdict == VerdictError {
-			fmt.Fprintf(bw, "FAILED %s: %s\n", r.Name, r.Error)
+			fmt.Fprintf(bw, "FAILED %s: %s\n", r.Name, strings.TrimPrefix(r.Error, r.Path+": "))
 		}
 	}
 	return bw.Flush()
