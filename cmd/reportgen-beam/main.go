@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -97,6 +98,15 @@ func options(explicitMax bool) (Options, error) {
 	}
 	if len(inputs) == 0 {
 		return opt, errors.New("give the runs with --input PATTERN (e.g. --input 'sweep/*/trainer_state.json')")
+	}
+	for _, p := range inputs {
+		// Local patterns are checked here for a clear message; remote ones
+		// fail in the pipeline's match step.
+		if isLocal(p) {
+			if m, err := filepath.Glob(p); err != nil || len(m) == 0 {
+				return opt, fmt.Errorf("--input %s: no file matches (quote the pattern, and check the path)", p)
+			}
+		}
 	}
 	if opt.Findings == "" && opt.Table == "" {
 		return opt, errors.New("nothing to write: give --findings FILE.parquet|.jsonl and/or --table FILE")
