@@ -226,12 +226,14 @@ type sweepResult struct {
 // findings (and calls keep, when not nil, for what a report needs), then
 // drops the run's columns before taking the next. A run that fails to read
 // or audit becomes an error row; a walked file that is not a run is marked
-// skipped. Results are in input order.
-func auditSweep(inputs []runInput, in *inputFlags, cfg analysis.Config, jobs int,
+// skipped. Results are in input order. bar counts finished runs (drawn
+// only when stderr is a terminal).
+func auditSweep(inputs []runInput, in *inputFlags, cfg analysis.Config, jobs int, bar *progress,
 	keep func(path string, run *ingest.Run, rep *analysis.Report) any) []*sweepResult {
 	out := make([]*sweepResult, len(inputs))
 	jobs = max(1, min(jobs, len(inputs)))
 	next := make(chan int)
+	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < jobs; w++ {
 		wg.Add(1)
@@ -239,14 +241,22 @@ func auditSweep(inputs []runInput, in *inputFlags, cfg analysis.Config, jobs int
 			defer wg.Done()
 			for i := range next {
 				out[i] = auditSweepOne(inputs[i], in, cfg, keep)
+				done <- struct{}{}
 			}
 		}()
 	}
-	for i := range inputs {
-		next <- i
+	go func() {
+		for i := range inputs {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		close(done)
+	}()
+	for range done {
+		bar.step() // only this goroutine draws the bar
 	}
-	close(next)
-	wg.Wait()
+	bar.done()
 	return out
 }
 
@@ -313,7 +323,7 @@ func runSweep(args []string, in *inputFlags, cfg analysis.Config, jobs int, stde
 	if in.last < 0 {
 		return nil, fmt.Errorf("--last %d: must be >= 0", in.last)
 	}
-	results := auditSweep(inputs, in, cfg, jobs, keep)
+	results := auditSweep(inputs, in, cfg, jobs, newProgress(stderr, "audit", len(inputs)), keep)
 	sw := &sweep{notRuns: notRuns}
 	for _, r := range results {
 		if r.skipped { // a walked file that is not a run: its messages are noise
