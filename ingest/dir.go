@@ -161,7 +161,7 @@ func ResolvePath(path string) ([]Source, error) {
 		s.dir = path
 		return []Source{s}, nil
 	}
-	srcs := scanDir(path)
+	srcs, _, _ := scanDir(path, maxScanFiles, 4)
 	for i := range srcs {
 		srcs[i].dir = path
 	}
@@ -223,13 +223,37 @@ func folderRun(dir string) (Source, bool) {
 // that pointing at a home folder ends quickly.
 const maxScanFiles = 2000
 
-// scanDir applies rule 4.
-func scanDir(root string) []Source {
-	var out []Source
-	budget := maxScanFiles
+// ResolveSweep is ResolvePath for a folder of many runs (a sweep): the same
+// rules, but it opens every file it needs to (no 2000-file cap) and looks
+// 8 folders deep. It also returns how many files it opened that are not
+// runs of any known format. A path that is a file or a folder run is that
+// one run.
+func ResolveSweep(path string) (srcs []Source, notRuns int, err error) {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.IsDir() {
+		srcs, err := ResolvePath(path)
+		return srcs, 0, err
+	}
+	if s, ok := folderRun(path); ok {
+		s.dir = path
+		return []Source{s}, 0, nil
+	}
+	srcs, notRuns, _ = scanDir(path, -1, 8)
+	for i := range srcs {
+		srcs[i].dir = path
+	}
+	return srcs, notRuns, nil
+}
+
+// scanDir applies rule 4, opening at most budget files to sniff their
+// format (budget < 0: no cap) and descending at most maxDepth folders. It
+// returns the runs found, how many sniffed files are not runs, and whether
+// the budget ran out.
+func scanDir(root string, budget, maxDepth int) (out []Source, notRuns int, truncated bool) {
 	var walk func(dir string, depth int)
 	walk = func(dir string, depth int) {
-		if budget <= 0 {
+		if budget == 0 {
+			truncated = true
 			return
 		}
 		if dir != root {
@@ -293,14 +317,18 @@ func scanDir(root string) []Source {
 			out = append(out, Source{Name: dir, Kind: "tensorboard", Files: events, Note: mergedNote(len(events), "event file")})
 		}
 		for _, p := range others {
-			if budget--; budget < 0 {
+			if budget == 0 {
+				truncated = true
 				return
 			}
+			budget--
 			if looksLikeRun(p) {
 				out = append(out, Source{Name: p, Kind: "file", Files: []string{p}})
+			} else {
+				notRuns++
 			}
 		}
-		if depth >= 4 {
+		if depth >= maxDepth {
 			return
 		}
 		for _, d := range subdirs {
@@ -311,7 +339,7 @@ func scanDir(root string) []Source {
 		}
 	}
 	walk(root, 0)
-	return out
+	return out, notRuns, truncated
 }
 
 // hasRunOwnFolder reports whether a subfolder of an SB3 run folder is a

@@ -37,6 +37,10 @@ type Report struct {
 	Runs    []*RunReport
 	// Compare overlays the runs' rolling mean rewards (several runs only).
 	Compare *Figure
+	// Sweep, when set, replaces the side-by-side table and Compare with the
+	// sweep comparison section (sweep.go): the sweep table, then every
+	// run's curves overlaid.
+	Sweep *SweepView
 }
 
 // BuildReport draws the figures of every run whose Figures are nil and,
@@ -100,7 +104,13 @@ func Compare(runs []*RunReport, opt Options) (*Figure, error) {
 func (r *Report) WriteHTML(w io.Writer) error {
 	fonts := newFontSet()
 	page := htmlPage{Title: r.Title, Version: r.Version}
-	if r.Compare != nil {
+	if r.Sweep != nil {
+		sec, err := sweepSection(r.Sweep, fonts)
+		if err != nil {
+			return err
+		}
+		page.Sweep = sec
+	} else if r.Compare != nil {
 		svg, err := fonts.inline(r.Compare)
 		if err != nil {
 			return err
@@ -114,7 +124,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		}
 		page.Runs = append(page.Runs, hr)
 	}
-	if len(r.Runs) > 1 {
+	if len(r.Runs) > 1 && r.Sweep == nil {
 		page.Comparison = comparisonTable(r.Runs)
 	}
 	page.FontCSS = template.CSS(fonts.css())
@@ -133,6 +143,7 @@ func (r *Report) HTML() ([]byte, error) {
 type htmlPage struct {
 	Title, Version string
 	FontCSS        template.CSS
+	Sweep          template.HTML // the sweep comparison section, when any
 	Comparison     *htmlComparison
 	Compare        *htmlFigure
 	Runs           []*htmlRun

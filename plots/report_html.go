@@ -55,6 +55,7 @@ footer { margin-top: 36px; color: #777; font-size: 13px; }
 <h1>{{.Title}}</h1>
 <p class="sub">{{len .Runs}} {{plural (len .Runs) "run" "runs"}} · reward-hacking audit by goodhart {{.Version}}</p>
 </header>
+{{.Sweep}}
 {{with .Comparison}}
 <section class="compare">
 <h2>Runs side by side</h2>

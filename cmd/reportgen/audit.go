@@ -29,17 +29,26 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	var af auditFlags
 	var format, junit string
 	fs := newFlagSet("audit",
-		"audit RUN [--window N] [--sensitivity low|medium|high] [--max-reward X] [--detectors rewardspy|all|a,b] [--format text|json] [--last N] [--strict] [--junit FILE]",
+		"audit RUN... [--window N] [--sensitivity low|medium|high] [--max-reward X] [--detectors rewardspy|all|a,b] [--format text|json|csv] [-j N] [--findings F.parquet] [--last N] [--strict] [--junit FILE]",
 		"Replay a training log through the hack detectors and print the verdict,\n"+
 			"each alert with the step where it fired, and a diagnosis. Exit code 0 when\n"+
 			"nothing is flagged, 1 when any detector ends at WARNING or ALERT, 2 on bad\n"+
-			"usage or input, so it can gate a CI job.",
+			"usage or input, so it can gate a CI job.\n"+
+			"Several runs (files, quoted globs, directories) are audited in parallel\n"+
+			"(-j N) into one table, worst first (--format text|json|csv, --findings\n"+
+			"FILE.parquet); exit 1 when any run is flagged, 2 when any run failed.",
 		"reportgen audit run.jsonl --max-reward 1.0 --junit audit.xml",
 		stdout)
 	in.register(fs)
 	af.register(fs)
-	fs.StringVar(&format, "format", "text", "output format: text|json")
+	fs.StringVar(&format, "format", "text", "output format: text|json (csv: several runs)")
 	fs.StringVar(&junit, "junit", "", "also write a JUnit XML file (one test case per detector) to FILE")
+	// Several runs, a glob or a directory: the sweep table (sweep.go).
+	var sf sweepFlags
+	sf.register(fs)
+	if code, done := sf.maybeSweep("audit", fs, &in, &af, &format, &junit, args, stdout, stderr); done {
+		return code
+	}
 	a, code, ok := auditOne("audit", fs, &in, &af, &format, args, stderr)
 	if !ok {
 		return code

@@ -132,7 +132,6 @@ func TestAuditUsageErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"audit"}, "want exactly one RUN file"},
-		{[]string{"audit", hacked, hacked}, "want exactly one RUN file"},
 		{[]string{"audit", hacked, "--sensitivity", "extreme"}, "want low, medium or high"},
 		{[]string{"audit", hacked, "--format", "xml"}, "want text or json"},
 		{[]string{"audit", hacked, "--detectors", "variance,bogus"}, `unknown detector "bogus" (valid: all, rewardspy, variance`},

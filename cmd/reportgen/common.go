@@ -66,6 +66,25 @@ func (f *inputFlags) load(path string, stderr io.Writer) (*ingest.Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.loaded(run, src, opt, stderr), nil
+}
+
+// loadSource reads one run a folder resolved to (a sweep's), as load does.
+func (f *inputFlags) loadSource(src ingest.Source, stderr io.Writer) (*ingest.Run, error) {
+	opt, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	run, err := ingest.ReadSource(src, opt)
+	if err != nil {
+		return nil, err
+	}
+	return f.loaded(run, src, opt, stderr), nil
+}
+
+// loaded says on stderr which files were read, which key became the reward
+// and what was skipped, and applies --last.
+func (f *inputFlags) loaded(run *ingest.Run, src ingest.Source, opt ingest.Options, stderr io.Writer) *ingest.Run {
 	if src.Kind != "file" {
 		fmt.Fprintf(stderr, "goodhart: %s\n", src.Describe())
 	}
@@ -73,7 +92,7 @@ func (f *inputFlags) load(path string, stderr io.Writer) (*ingest.Run, error) {
 		fmt.Fprintf(stderr, "goodhart: reward = %s (another key: --map reward=<key>)\n", k)
 	}
 	reportSkipped(stderr, run)
-	return run.Last(f.last), nil
+	return run.Last(f.last)
 }
 
 // reportSkipped prints one line about the run's bad input ("goodhart:

@@ -30,7 +30,8 @@ func TestInputFolders(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	code = run([]string{"audit", dir}, &out, &errb)
+	// audit takes a sweep of runs; a command that reads one run lists them.
+	code = run([]string{"export", dir, "-o", filepath.Join(t.TempDir(), "x.csv")}, &out, &errb)
 	if code != exitUsage || !strings.Contains(errb.String(), "holds several runs (2); give one of them:") ||
 		!strings.Contains(errb.String(), filepath.Join(dir, "a")+" (hf-checkpoint)") {
 		t.Errorf("several runs: exit %d %q", code, errb.String())

@@ -117,7 +117,9 @@ func TestReportPNGNamesDistinct(t *testing.T) {
 		stem, _, _ := strings.Cut(e.Name(), "-")
 		prefixes[stem]++
 	}
-	if len(prefixes) != 2 || prefixes[pngStems([]string{a})[0]] == 0 || prefixes[pngStems([]string{b})[0]] == 0 {
+	// A report of several runs names each by its path below their common
+	// folder: a/x.jsonl and b/x.jsonl.
+	if len(prefixes) != 2 || prefixes["a_x"] == 0 || prefixes["b_x"] == 0 {
 		t.Errorf("PNG names %v: want one set per run", prefixes)
 	}
 	got := pngStems([]string{"a/x.jsonl", "b/x.jsonl", "x.jsonl", "x.jsonl", "../c/y.csv.gz", "a_x.csv"})

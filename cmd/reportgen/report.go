@@ -70,7 +70,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		"Audit each run and write one self-contained HTML file (inline SVG and CSS,\n"+
 			"no JavaScript, no network): the verdict and its reasons first, then the\n"+
 			"findings with their step ranges, the figures, summary and balance tables\n"+
-			"and the inputs read. Several runs are compared side by side. --png also\n"+
+			"and the inputs read. Several runs (files, quoted globs, directories; -j N\n"+
+			"at once) get the sweep table and their curves overlaid on top. --png also\n"+
 			"writes each figure as a PNG for CI artifacts. Exit code 1 when any run is\n"+
 			"flagged (like audit), 2 on bad usage or input.",
 		"reportgen report testdata/runs/hacked.jsonl -o report.html --expected correctness=0.7,format=0.3",
@@ -81,6 +82,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&out, "o", "report.html", "write the HTML report to FILE")
 	fs.StringVar(&pngDir, "png", "", "also write every figure as PNG into DIR (created if missing)")
 	fs.StringVar(&title, "title", "", "report title (default: goodhart report)")
+	var sf sweepFlags
+	sf.register(fs)
 	pos, help, err := parseArgs(fs, args)
 	if help {
 		return exitOK
@@ -110,6 +113,16 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := checkInts(intRange{"balance-window", rf.balanceWindow, 0, maxWindow}); err != nil {
 		return usageError(stderr, "report", "%v", err)
+	}
+	if sf.jobs < 1 {
+		return usageError(stderr, "report", "-j %d: must be >= 1", sf.jobs)
+	}
+	// Several runs, a glob or a directory: the sweep report (sweep.go).
+	if isSweep(pos) {
+		return runSweepReport(pos, &in, cfg, &rf, exp, &sf, out, pngDir, title, stdout, stderr)
+	}
+	if sf.findings != "" {
+		return usageError(stderr, "report", "--findings is written for several runs: give several runs, a glob or a directory")
 	}
 	bar := newProgress(stderr, "report", 2*len(pos)+1)
 	var runs []*plots.RunReport

@@ -37,7 +37,7 @@ func TestReportCommand(t *testing.T) {
 			"-o", filepath.Join(dir, "empty.html"), "--detectors", "rewardspy"}, exitOK, []string{"Collecting", "Nothing flagged", "records</th><td>0"}},
 		{"two runs side by side, flags after the files", []string{"report", hacked, healthy, "-o", filepath.Join(dir, "two.html"),
 			"--expected", "correctness=0.7,format=0.3"}, exitFlagged,
-			[]string{"Runs side by side", "Reward balance by component", "Alignment session", "Balance over the last 200 records"}},
+			[]string{"Sweep: 2 runs: 1 hacking", "Reward balance by component", "Alignment session", "Balance over the last 200 records"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

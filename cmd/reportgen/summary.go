@@ -22,7 +22,7 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	var af auditFlags
 	var format string
 	fs := newFlagSet("summary",
-		"summary RUN [--last N] [--window N] [--sensitivity low|medium|high] [--max-reward X] [--format text|json]",
+		"summary RUN... [--last N] [--window N] [--sensitivity low|medium|high] [--max-reward X] [--format text|json]",
 		"Print the reward's mean, std, min/max and p50/p95 over the last window,\n"+
 			"one line per detector, and the diagnosis. Always exits 0 unless the\n"+
 			"input is unreadable (use 'reportgen audit' to gate CI).",
@@ -30,7 +30,13 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 		stdout)
 	in.register(fs)
 	af.register(fs)
-	fs.StringVar(&format, "format", "text", "output format: text|json")
+	fs.StringVar(&format, "format", "text", "output format: text|json (csv: several runs)")
+	// Several runs, a glob or a directory: the sweep table (sweep.go).
+	var sf sweepFlags
+	sf.register(fs)
+	if code, done := sf.maybeSweep("summary", fs, &in, &af, &format, nil, args, stdout, stderr); done {
+		return code
+	}
 	a, code, ok := auditOne("summary", fs, &in, &af, &format, args, stderr)
 	if !ok {
 		return code
