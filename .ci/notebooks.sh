@@ -4,7 +4,7 @@
 #   - Debian's Jupyter (nbconvert, nbclient, jupyter-client, jupyter-core);
 #   - gonb and goimports at pinned versions through a throwaway tools module
 #     (`go install gonb@version` fails here: the proxy refuses gonb's
-#     version list, DESIGN §8);
+#     version list);
 #   - the GoNB kernel spec.
 # By default the executed copies go to a temporary directory and the tree is
 # left alone. NOTEBOOKS_INPLACE=1 writes the outputs back into notebooks/

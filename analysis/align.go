@@ -22,7 +22,7 @@ const (
 	FlagCritical = "critical"
 )
 
-// Defaults of the alignment monitor (DESIGN §3).
+// Defaults of the alignment monitor.
 const (
 	DefaultAlignWindow          = 200
 	DefaultBaselineSteps        = 300
@@ -40,7 +40,7 @@ const (
 	defaultMultiplierWhenAbsent = 5.0
 )
 
-// AlignOptions tune the alignment monitor. The zero value gives DESIGN §3's
+// AlignOptions tune the alignment monitor. The zero value gives the monitor's
 // defaults: window 200, baseline_steps 300, z_threshold 2.5, sigmoid
 // steepness 1.2, auto-correction on with rate 0.2 and no decay,
 // min_confidence_steps 50, drift_window 30, starvation_window 20,
@@ -283,8 +283,8 @@ type alignComp struct {
 	approx      float64 // scratch: sum.approx() this record
 }
 
-// Aligner is the alignment monitor of DESIGN §3 (rewardguard's paid-tier
-// AutoMonitor): a baseline of magnitude shares, z-scores against it, a 0–1
+// Aligner is the alignment monitor (rewardguard's paid-tier AutoMonitor,
+// whose source is closed; this is its documented behaviour): a baseline of magnitude shares, z-scores against it, a 0–1
 // alignment score, drift velocity, starvation alerts and automatic weight
 // correction. Feed it with Step (a training loop, values already weighted
 // by the caller with Weights) or Replay (a finished log). It is not safe
@@ -492,7 +492,14 @@ func (a *Aligner) Replay(run *ingest.Run, opt ReplayOptions) (int, error) {
 	return produced, nil
 }
 
-// advance runs DESIGN §3 steps 2–6 on the values in comps[].cur.
+// advance takes one record (the values in comps[].cur) through the
+// monitor: starvation run lengths (|value| below the threshold, a missing
+// value counting as 0), the window's magnitude ratios (rounded to 2
+// decimals), the warm-up baseline (frozen at baseline_steps: per-component
+// mean and population std of the ratio vectors), then z-scores against it
+// (std floored at 0.5), the score 1/(1+exp(k·max(|z|-t))), the flag, drift
+// velocity (least-squares slope of the last drift_window scores) and the
+// weight correction (see AlignOptions).
 func (a *Aligner) advance(want bool) *Snapshot {
 	a.steps++
 	s := a.steps
@@ -871,7 +878,7 @@ func AlignCSVHeader(components []string) []string {
 	return h
 }
 
-// AlignCSVWriter writes the alignment audit trail (DESIGN §3): score and
+// AlignCSVWriter writes the alignment audit trail: score and
 // drift with 6 decimals, ratios 2, z 4, starvation names joined by ';'. A
 // component a snapshot does not track gets empty cells.
 type AlignCSVWriter struct {

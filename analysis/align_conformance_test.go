@@ -55,7 +55,7 @@ func readGoodhartCSV(t testing.TB, path string) *ingest.Run {
 }
 
 // alignOptionsFromIndex turns index.json's "name=value" options into
-// AlignOptions (the names are the DESIGN §3 option names).
+// AlignOptions (the names are the alignment monitor's option names).
 func alignOptionsFromIndex(opts []string) (AlignOptions, bool, error) {
 	var o AlignOptions
 	openLoop := false

@@ -19,7 +19,7 @@ const (
 	StatusImbalanced = "imbalanced"
 )
 
-// Defaults of the balance analysis (DESIGN §3).
+// Defaults of the balance analysis (rewardguard's).
 const (
 	// DefaultTolerance is the ok band, in percentage points.
 	DefaultTolerance = 5.0
@@ -164,7 +164,7 @@ func shareComponents(run *ingest.Run, expected map[string]float64) []string {
 
 // Balance analyses the balance of a run's reward components against an
 // expected distribution, exactly as rewardguard's analyze_balance does
-// (DESIGN §3). Over the last opt.Window records (all when 0), M_c = sum of
+// Over the last opt.Window records (all when 0), M_c = sum of
 // |value| (missing values contribute nothing), accumulated in record order;
 // real_c = round(M_c / sum M * 100, 2), all 0 when sum M is 0. Then each
 // component of real ∪ expected is graded with DetectImbalance and weighted

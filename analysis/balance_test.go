@@ -50,7 +50,7 @@ func snakeRun() *ingest.Run {
 	return run
 }
 
-// The worked example of DESIGN §3 / rewardguard's docs: expected food 60,
+// The worked example of rewardguard's docs: expected food 60,
 // survival 40; death is an unexpected source.
 func TestBalanceWorkedExampleLog(t *testing.T) {
 	res, err := Balance(snakeRun(), map[string]float64{"food": 60, "survival": 40}, BalanceOptions{})
@@ -96,7 +96,7 @@ func TestBalanceWorkedExampleLog(t *testing.T) {
 }
 
 // 20 identical steps {survival 1, food 10, death 0, proximity 0.5} with
-// expected .15/.60/.05/.20 (DESIGN §3, issue 3).
+// expected .15/.60/.05/.20 (issue 3).
 func TestMonitorWorkedExampleSteps(t *testing.T) {
 	m, err := NewMonitor(map[string]float64{"survival": .15, "food": .60, "death": .05, "proximity": .20}, MonitorOptions{})
 	if err != nil {

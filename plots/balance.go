@@ -12,7 +12,7 @@ import (
 	"github.com/goodhart-rl/goodhart/analysis"
 )
 
-// BalanceRow is one component of a balance analysis (DESIGN §3), in
+// BalanceRow is one component of a balance analysis (analysis.Balance), in
 // percent of the total reward magnitude.
 type BalanceRow struct {
 	Component      string

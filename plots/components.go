@@ -12,7 +12,7 @@ import (
 //
 //	share_c[i] = 100 * M_c[i] / sum_j M_j[i],  M_c[i] = sum |value_c| over records i-w < j <= i
 //
-// the rolling form of the balance definition (DESIGN §3; a missing value
+// the rolling form of the balance definition (analysis.Balance; a missing value
 // contributes nothing). Where every M is 0 the shares are NaN. O(n*k).
 func ComponentShares(run *ingest.Run, w int) map[string][]float64 {
 	names := components(run)

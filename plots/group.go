@@ -9,7 +9,7 @@ import (
 )
 
 // groupWindow is the group-collapse detector's window of recent groups
-// (DESIGN §2.2).
+// (the group detector's rule).
 const groupWindow = 500
 
 // GroupCollapseRate returns, for a sample-grain run with a group column,

@@ -9,7 +9,7 @@ import (
 	"github.com/goodhart-rl/goodhart/ingest"
 )
 
-// lengthZ is the length detector's |z| threshold per sensitivity (DESIGN §2.1).
+// lengthZ is the length detector's |z| threshold per sensitivity (the length detector's rule: |z| > 4/3/2 for low/medium/high).
 func lengthZ(s analysis.Sensitivity) float64 {
 	switch s {
 	case analysis.SensitivityLow:

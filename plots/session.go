@@ -10,7 +10,7 @@ import (
 	"github.com/goodhart-rl/goodhart/ingest"
 )
 
-// SessionPoint is one alignment snapshot (DESIGN §3, "Alignment").
+// SessionPoint is one alignment snapshot (analysis.Snapshot).
 type SessionPoint struct {
 	Step    int                // 1-based record
 	Score   float64            // alignment score in (0, 1); 0.5 at the threshold

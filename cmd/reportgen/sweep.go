@@ -109,6 +109,12 @@ func expandRuns(args []string) (runs []runInput, notRuns int, err error) {
 		}
 		notRuns += n
 		for i := range srcs {
+			if srcs[i].Kind == "file" {
+				// A log file found below the folder: the same run as the
+				// file named directly.
+				add(runInput{path: srcs[i].Files[0], walked: true})
+				continue
+			}
 			add(runInput{path: srcs[i].Name, walked: true, src: &srcs[i]})
 		}
 		return nil
