@@ -161,7 +161,7 @@ func ResolvePath(path string) ([]Source, error) {
 		s.dir = path
 		return []Source{s}, nil
 	}
-	srcs, _, _ := scanDir(path, maxScanFiles, 4)
+	srcs, _, _ := scanDir(path, maxScanFiles, 4, false)
 	for i := range srcs {
 		srcs[i].dir = path
 	}
@@ -238,7 +238,7 @@ func ResolveSweep(path string) (srcs []Source, notRuns int, err error) {
 		s.dir = path
 		return []Source{s}, 0, nil
 	}
-	srcs, notRuns, _ = scanDir(path, -1, 8)
+	srcs, notRuns, _ = scanDir(path, -1, 8, true)
 	for i := range srcs {
 		srcs[i].dir = path
 	}
@@ -248,18 +248,24 @@ func ResolveSweep(path string) (srcs []Source, notRuns int, err error) {
 // scanDir applies rule 4, opening at most budget files to sniff their
 // format (budget < 0: no cap) and descending at most maxDepth folders. It
 // returns the runs found, how many sniffed files are not runs, and whether
-// the budget ran out.
-func scanDir(root string, budget, maxDepth int) (out []Source, notRuns int, truncated bool) {
+// the budget ran out. In a sweep, a folder whose top-level
+// trainer_state.json makes it an HF output folder may hold other logs
+// beside it (a second run saved under another name): those are runs too.
+func scanDir(root string, budget, maxDepth int, sweep bool) (out []Source, notRuns int, truncated bool) {
 	var walk func(dir string, depth int)
 	walk = func(dir string, depth int) {
 		if budget == 0 {
 			truncated = true
 			return
 		}
+		hfTop := ""
 		if dir != root {
 			if s, ok := folderRun(dir); ok {
 				out = append(out, s)
-				return
+				if !sweep || s.Kind != "hf-checkpoint" || filepath.Dir(s.Files[0]) != dir {
+					return
+				}
+				hfTop = s.Files[0] // read; look at the other files beside it
 			}
 		}
 		ents, err := os.ReadDir(dir)
@@ -273,7 +279,13 @@ func scanDir(root string, budget, maxDepth int) (out []Source, notRuns int, trun
 			if strings.HasPrefix(name, ".") {
 				continue
 			}
+			if p == hfTop {
+				continue
+			}
 			if e.IsDir() {
+				if hfTop != "" && checkpointRE.MatchString(name) {
+					continue // checkpoints of the HF run already read
+				}
 				if name != "artifacts" && name != "node_modules" && name != "__pycache__" {
 					subdirs = append(subdirs, p)
 				}

@@ -254,3 +254,39 @@ func TestFollowFolder(t *testing.T) {
 		t.Errorf("mlflow: %v", err)
 	}
 }
+
+// TestResolveSweepSideLogs: in a sweep, an HF output folder is one run, and
+// another log saved beside its trainer_state.json is a run too (its
+// checkpoints are not); a single-run lookup still reads only the HF run.
+func TestResolveSweepSideLogs(t *testing.T) {
+	root := t.TempDir()
+	state := `{"log_history": [{"step": 1, "reward": 0.5}, {"step": 2, "reward": 0.6}]}`
+	for _, f := range []string{"a/trainer_state.json", "a/second_run.json", "a/checkpoint-2/trainer_state.json", "b/run.jsonl"} {
+		p := filepath.Join(root, filepath.FromSlash(f))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		body := state
+		if strings.HasSuffix(f, ".jsonl") {
+			body = `{"step": 1, "reward": 1}` + "\n"
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srcs, notRuns, err := ingest.ResolveSweep(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range srcs {
+		rel, _ := filepath.Rel(root, s.Name)
+		got = append(got, filepath.ToSlash(rel)+":"+s.Kind)
+	}
+	want := "a:hf-checkpoint a/second_run.json:file b/run.jsonl:file"
+	if strings.Join(got, " ") != want || notRuns != 0 {
+		t.Errorf("sweep runs %v (%d not runs), want %s", got, notRuns, want)
+	}
+	one, err := ingest.ResolvePath(filepath.Join(root, "a"))
+	if err != nil || len(one) != 1 || one[0].Kind != "hf-checkpoint" {
+		t.Errorf("single-run lookup of the HF folder: %+v, %v", one, err)
+	}
+}
