@@ -279,12 +279,19 @@ func buildHTMLRun(rr *RunReport, fonts *fontSet) (*htmlRun, error) {
 			grain = "(not set)"
 		}
 		cols := run.Columns()
-		hr.Input = [][2]string{{"file", run.Source}, {"format", run.Format}, {"grain", grain},
-			{"records", fmt.Sprint(run.Len())}, {"skipped lines", fmt.Sprint(run.Skipped)},
-			{"columns", fmt.Sprintf("%d: %s", len(cols), strings.Join(firstN(cols, 30), ", "))}}
+		hr.Input = [][2]string{{"file", run.Source}, {"format", run.Format}, {"grain", grain}}
 		if a != nil {
-			hr.Input = append(hr.Input, [2]string{"records audited", fmt.Sprintf("%d (window W=%d)", a.Records, a.Window)})
+			// One count of records everywhere: rows with a reward, as the
+			// verdict and the CLI say; rows without one are named apart.
+			hr.Input = append(hr.Input, [2]string{"records", fmt.Sprintf("%d (window W=%d)", a.Records, a.Window)})
+			if extra := run.Len() - a.Records; extra > 0 {
+				hr.Input = append(hr.Input, [2]string{"rows without a reward", fmt.Sprint(extra)})
+			}
+		} else {
+			hr.Input = append(hr.Input, [2]string{"rows", fmt.Sprint(run.Len())})
 		}
+		hr.Input = append(hr.Input, [2]string{"skipped lines", fmt.Sprint(run.Skipped)},
+			[2]string{"columns", fmt.Sprintf("%d: %s", len(cols), strings.Join(firstN(cols, 30), ", "))})
 		for i, is := range run.Issues {
 			if i == 10 {
 				hr.MoreIssues = len(run.Issues) - i
@@ -394,7 +401,12 @@ func comparisonTable(runs []*RunReport) *htmlComparison {
 		}
 		return htmlCell{Text: strings.ToUpper(rr.Audit.Verdict), Class: "v-" + rr.Audit.Verdict}
 	})
-	row("records", func(rr *RunReport) htmlCell { return htmlCell{Text: fmt.Sprint(rr.Run.Len())} })
+	row("records", func(rr *RunReport) htmlCell {
+		if rr.Audit != nil {
+			return htmlCell{Text: fmt.Sprint(rr.Audit.Records)}
+		}
+		return htmlCell{Text: fmt.Sprint(rr.Run.Len())}
+	})
 	row("format", func(rr *RunReport) htmlCell { return htmlCell{Text: rr.Run.Format} })
 	row("alerts raised", func(rr *RunReport) htmlCell {
 		if rr.Audit == nil {

@@ -49,8 +49,14 @@ func Timeline(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, erro
 		pa.add(word, &Line{X: raw.X, Y: raw.Mean, LineStyle: thin(Fade(SkyBlue, 0.55))})
 	} else {
 		pa.add(word+", bucket min–max", &Band{X: raw.X, Lo: raw.Min, Hi: raw.Max, Color: Fade(SkyBlue, 0.35)})
+		n := 0
+		for _, v := range y {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				n++
+			}
+		}
 		f.Notes = append(f.Notes, fmt.Sprintf("%d records drawn as %d buckets of %d (min, max and mean per bucket, so spikes survive).",
-			run.Len(), raw.Len(), raw.PerBucket))
+			n, raw.Len(), raw.PerBucket))
 	}
 	pa.add("±1 std", &Band{X: raw.X, Lo: lo, Hi: hi, Color: Fade(Blue, 0.18), Edge: Fade(Blue, 0.5)})
 	pa.add(fmt.Sprintf("rolling mean (W=%d)", w), NewLine(raw.X, mean, Blue))
