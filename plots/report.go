@@ -178,15 +178,18 @@ type htmlRun struct {
 	Quiet                         []htmlFinding // OK / insufficient / not applicable
 	Alerts                        []htmlAlert
 	MoreAlerts                    int
-	Figures                       []htmlFigure
-	FigureErrors                  []string
-	Summary                       [][2]string
-	SummaryWindow                 int
-	Balance                       *BalanceView
-	Session                       *htmlSession
-	Input                         [][2]string
-	Issues                        []string
-	MoreIssues                    int
+	// Cleared counts the alerts of a run nothing flags at its end (they
+	// fired and cleared, like rewardspy's one-record slope WARNING).
+	Cleared       int
+	Figures       []htmlFigure
+	FigureErrors  []string
+	Summary       [][2]string
+	SummaryWindow int
+	Balance       *BalanceView
+	Session       *htmlSession
+	Input         [][2]string
+	Issues        []string
+	MoreIssues    int
 }
 
 type htmlSession struct {
@@ -218,6 +221,11 @@ func buildHTMLRun(rr *RunReport, fonts *fontSet) (*htmlRun, error) {
 		hr.Diagnosis = a.Diagnosis
 		if a.Headline != "" {
 			hr.ClassWord, hr.Headline = classWord(a.Class), a.Headline
+			// The box names the class; the headline under it keeps only
+			// the evidence ("Reward hacking: the reward rose ...").
+			if pre, rest, ok := strings.Cut(a.Headline, ": "); ok && strings.HasPrefix(pre, hr.ClassWord) {
+				hr.ClassWord, hr.Headline = pre, upperFirst(rest)
+			}
 			if c := classCSS(a.Class); c != "" {
 				hr.VerdictClass = c
 			}
@@ -244,6 +252,9 @@ func buildHTMLRun(rr *RunReport, fonts *fontSet) (*htmlRun, error) {
 			} else {
 				hr.Quiet = append(hr.Quiet, f)
 			}
+		}
+		if len(hr.Reasons) == 0 {
+			hr.Cleared = len(a.Alerts)
 		}
 		for i, al := range a.Alerts {
 			if i == maxAlertRows {

@@ -74,7 +74,7 @@ footer { margin-top: 36px; color: #777; font-size: 13px; }
 {{if .Headline}}<div class="word">{{.ClassWord}}</div>
 <div class="headline">{{.Headline}}</div>
 <div class="kind">Verdict {{.Verdict}}{{if .KindNoun}} · {{.KindNoun}}{{end}}</div>{{else}}<div class="word">Verdict: {{.Verdict}}</div>{{if .KindNoun}}<div class="kind">{{.KindNoun}}</div>{{end}}{{end}}
-{{if .Reasons}}<ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{else}}<div>No detector raised a warning or an alert.</div>{{end}}
+{{if .Reasons}}<ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{else if .Cleared}}<div>Nothing is flagged at the end of the run: {{.Cleared}} alerts fired earlier and cleared (listed under Alerts).</div>{{else}}<div>No detector raised a warning or an alert.</div>{{end}}
 </div>
 {{if .Diagnosis}}<p class="diagnosis">{{.Diagnosis}}</p>{{end}}
 
