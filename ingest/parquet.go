@@ -435,6 +435,13 @@ func WriteParquet(w io.Writer, run *Run) error {
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(false))
 	const group = 64 << 10
 	n := run.Len()
+	// An integer column is written as int64 only when every value of the
+	// whole column is integral (all row groups share one schema): decided
+	// once here, not per row group, so the export stays linear in rows.
+	asFloat := make([]bool, len(cols))
+	for i, c := range cols {
+		asFloat[i] = c.kind == outInt && !allIntegral(c.num)
+	}
 	var fw *pqarrow.FileWriter
 	for from := 0; from < n || fw == nil; from += group {
 		to := from + group
@@ -450,7 +457,7 @@ func WriteParquet(w io.Writer, run *Run) error {
 			if c.str != nil {
 				part[i].str = c.str[from:to]
 			}
-			if c.kind == outInt && !allIntegral(c.num) {
+			if asFloat[i] {
 				part[i].kind = outFloat
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -299,6 +300,24 @@ func readTRLConsole(r io.Reader, name string, opt Options) (*Run, error) {
 			}
 			continue
 		}
+		// A non-finite value (nan, inf, 1e999) in one of goodhart's own
+		// columns costs the record; in an extra column only that value,
+		// left missing. Either way it is reported.
+		bad := false
+		for i, p := range rc.pairs {
+			v := rc.vals[i]
+			if p.key == "step" || !nonFiniteValue(v, p.val) || !canonicalCol(trlColumn(p.key, lengthKey)) {
+				continue
+			}
+			if err := t.issues.add(rc.line, p.key, valueProblem(trlColumn(p.key, lengthKey), v, false, p.val), true); err != nil {
+				return nil, err
+			}
+			bad = true
+			break
+		}
+		if bad {
+			continue
+		}
 		var step float64
 		hasStep := false
 		for _, p := range rc.pairs {
@@ -324,11 +343,19 @@ func readTRLConsole(r io.Reader, name string, opt Options) (*Run, error) {
 			if p.key == "step" || math.IsNaN(rc.vals[i]) && !isNaNText(p.val) {
 				continue
 			}
+			if nonFiniteValue(rc.vals[i], p.val) {
+				msg := valueProblem(p.key, rc.vals[i], false, p.val) + " (left missing)"
+				if err := t.issues.addKept(rc.line, p.key, msg); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			t.put(row, trlColumn(p.key, lengthKey), p.key, rc.vals[i])
 		}
 	}
 	run := t.run("trl-console", GrainStep)
 	run.Source = name
+	sort.SliceStable(run.Issues, func(i, j int) bool { return run.Issues[i].Line < run.Issues[j].Line })
 	if len(meta) > 0 {
 		run.Meta = meta
 	}
@@ -351,6 +378,15 @@ func looksTrainerDict(d []byte) bool {
 		}
 	}
 	return false
+}
+
+// nonFiniteValue reports whether v, read from text, is a NaN or infinity
+// the log wrote as a value (nan, inf, 1e999), as opposed to None (missing).
+func nonFiniteValue(v float64, text string) bool {
+	if math.IsInf(v, 0) {
+		return true
+	}
+	return math.IsNaN(v) && isNaNText(text) && strings.TrimSpace(text) != "None"
 }
 
 // isNaNText reports whether a value was written as a missing number.

@@ -14,7 +14,7 @@ Updated tokens: {'eos_token_id': 248046, 'pad_token_id': 248044}.
 ***** Running training *****
   0%|          | 0/3 [00:00<?, ?it/s]{'loss': '0', 'grad_norm': '0.2218', 'completion_length': '256', 'rewards/fmt': '0.125', 'reward': '0.125', 'reward_std': '0.1768', 'kl': '0', 'epoch': '0.0005'}
  33%|███▎      | 1/3 [00:10<00:20, 10.0s/it]
-{'loss': 0.01, 'grad_norm': 0.3, 'completion_length': 240.5, 'rewards/fmt': 0.25, 'reward': 0.25, 'reward_std': nan, 'kl': 1e-4, 'epoch': 0.001}
+{'loss': 0.01, 'grad_norm': nan, 'completion_length': 240.5, 'rewards/fmt': 0.25, 'reward': 0.25, 'reward_std': None, 'kl': 1e-4, 'epoch': 0.001}
 {'eval_loss': 0.5, 'eval_reward': 0.2, 'epoch': 0.001}
 {'loss': '0', 'reward': 'oops', 'kl': '0', 'epoch': '0.0015'}
 {'loss': '0', 'reward': '0.5', 'kl':
@@ -45,13 +45,21 @@ func TestTRLConsole(t *testing.T) {
 	if run.Meta["train_runtime"] != "12.5" || run.Meta[ingest.MetaKind] != "policy" || run.Meta[ingest.MetaRewardKey] != "reward" {
 		t.Errorf("meta %v", run.Meta)
 	}
-	if run.Skipped != 1 || len(run.Issues) != 2 {
-		t.Fatalf("skipped %d issues %v", run.Skipped, run.Issues)
+	// grad_norm: nan is a non-finite value in an extra column: reported,
+	// left missing, the step kept (reward_std: None is simply missing).
+	if run.Skipped != 1 || run.Kept != 1 || len(run.Issues) != 3 {
+		t.Fatalf("skipped %d kept %d issues %v", run.Skipped, run.Kept, run.Issues)
 	}
-	if is := run.Issues[0]; is.Line != 8 || is.Field != "reward" || !strings.Contains(is.Msg, `"oops" is not a number`) {
+	if is := run.Issues[0]; is.Line != 6 || is.Field != "grad_norm" || !is.Kept || !strings.Contains(is.Msg, "not a finite number") {
+		t.Errorf("non-finite value issue %+v", is)
+	}
+	if g, _ := run.Column("extra.grad_norm"); !math.IsNaN(g[1]) || g[0] != 0.2218 {
+		t.Errorf("grad_norm %v", g)
+	}
+	if is := run.Issues[1]; is.Line != 8 || is.Field != "reward" || !strings.Contains(is.Msg, `"oops" is not a number`) {
 		t.Errorf("bad value issue %+v", is)
 	}
-	if is := run.Issues[1]; is.Line != 9 || is.Field != "kl" || !strings.Contains(is.Msg, "unreadable metrics dict") {
+	if is := run.Issues[2]; is.Line != 9 || is.Field != "kl" || !strings.Contains(is.Msg, "unreadable metrics dict") {
 		t.Errorf("broken dict issue %+v", is)
 	}
 	// --strict: the first problem is fatal.
