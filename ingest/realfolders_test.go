@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -14,14 +15,14 @@ import (
 // computed from the files with python3, independently of goodhart.
 type realFolder struct {
 	name      string     // the case's name
-	dir       []string   // the run folder under testdata/
+	path      []string   // the run folder (or the run's file) under testdata/
 	parents   [][]string // folders above it that must resolve to the same run
 	kind      string     // Source.Kind
 	format    string     // Run.Format
 	opt       ingest.Options
 	rows      int
 	rewardKey string // Meta[MetaRewardKey]
-	runKind   string // Meta[MetaKind]
+	runKind   string // Meta[MetaKind] ("": not checked)
 	step0     float64
 	stepN     float64
 	reward0   float64 // the first and last reward exactly as logged
@@ -42,7 +43,7 @@ func realFolders() []realFolder {
 		// MLflow by a KVWriter: 30 rollouts of one 720-step episode each,
 		// eval every 3,600 steps.
 		name:      "mlflow-sb3-dqn-sumo",
-		dir:       []string{"mlflow", bilevel, "mlruns", "1", bilevelRun},
+		path:      []string{"mlflow", bilevel, "mlruns", "1", bilevelRun},
 		parents:   [][]string{{"mlflow", bilevel}, {"mlflow", bilevel, "mlruns", "1"}},
 		kind:      "mlflow",
 		format:    "mlflow",
@@ -90,6 +91,53 @@ func realFolders() []realFolder {
 				t.Errorf("time: first %v last %v, want 1675439144.27 and 1675440090.377", tm[0], tm[29])
 			}
 		},
+	}, {
+		// VPG + ICM (intrinsic curiosity) on MountainCarContinuous, wandb
+		// 0.8.31: one history line per episode. The logged "Episode
+		// reward" is extrinsic + intrinsic; the curiosity bonus grows from
+		// 25 to 449 while the task (extrinsic) reward stays near -100, so
+		// the reward goodhart reads rises by ~600 with no task progress.
+		// wandb 0.8 wrote wandb-history.jsonl at the top of the run folder
+		// (no files/), beside wandb-events.jsonl, so the file is named.
+		name:      "wandb08-vpg-icm-mountaincar",
+		path:      []string{"wandb", "AGKhalil__RL_implements", "run-20200402_182553-z4nv4p4v", "wandb-history.jsonl"},
+		kind:      "file",
+		format:    "wandb-history",
+		rows:      136,
+		rewardKey: "Episode reward",
+		step0:     0,
+		stepN:     135,
+		reward0:   -73.42727661132812,
+		rewardN:   348.36236572265625,
+		firstMean: -91.80199704851422,
+		lastMean:  525.4199981689453,
+		cols: []string{"step", "time", "reward", "extra.Extrinsic reward", "extra.Intrinsic reward",
+			"extra.ICM Loss", "extra.Loss", "extra._runtime"},
+		check: func(t *testing.T, run *ingest.Run) {
+			// The gradients/* histograms ({"_type": "histogram"}) are
+			// skipped, not read as columns.
+			for _, c := range run.Columns() {
+				if strings.Contains(c, "gradients") {
+					t.Errorf("histogram key read as column %q", c)
+				}
+			}
+			r, _ := run.Column("reward")
+			ex, _ := run.Column("extra.Extrinsic reward")
+			in, _ := run.Column("extra.Intrinsic reward")
+			for i := range r {
+				if math.Abs(r[i]-(ex[i]+in[i])) > 1e-3 {
+					t.Fatalf("row %d: reward %v != extrinsic %v + intrinsic %v", i, r[i], ex[i], in[i])
+				}
+			}
+			k := int(math.Ceil(float64(len(ex)) / 10))
+			if a, b := mean(ex[:k]), mean(ex[len(ex)-k:]); math.Abs(a+99.8308804699534) > 1e-9 || math.Abs(b+99.78561574409449) > 1e-9 {
+				t.Errorf("extrinsic first/last-10%% means %v -> %v, want -99.8309 -> -99.7856 (flat)", a, b)
+			}
+			tm, _ := run.Column("time")
+			if tm[0] != 1585851978.2638037 || tm[135] != 1585852854.0888295 {
+				t.Errorf("time %v..%v, want _timestamp 1585851978.2638037..1585852854.0888295", tm[0], tm[135])
+			}
+		},
 	}}
 }
 
@@ -100,7 +148,7 @@ func realFolders() []realFolder {
 func TestRealFolders(t *testing.T) {
 	for _, c := range realFolders() {
 		t.Run(c.name, func(t *testing.T) {
-			dir := ingesttest.Testdata(t, c.dir...)
+			dir := ingesttest.Testdata(t, c.path...)
 			paths := []string{dir}
 			for _, p := range c.parents {
 				paths = append(paths, ingesttest.Testdata(t, p...))
@@ -122,7 +170,7 @@ func TestRealFolders(t *testing.T) {
 				if got := run.Meta[ingest.MetaRewardKey]; got != c.rewardKey {
 					t.Errorf("%s: reward key %q, want %q", p, got, c.rewardKey)
 				}
-				if got := run.Meta[ingest.MetaKind]; got != c.runKind {
+				if got := run.Meta[ingest.MetaKind]; c.runKind != "" && got != c.runKind {
 					t.Errorf("%s: kind %q, want %q", p, got, c.runKind)
 				}
 				for k, v := range c.meta {
