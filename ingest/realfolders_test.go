@@ -10,7 +10,7 @@ import (
 )
 
 // realFolder is one run folder copied byte for byte from a public RL
-// repository into testdata (testdata/mlflow/SOURCES.md and
+// repository into testdata (testdata/mlflow-real/SOURCES.md and
 // testdata/wandb/SOURCES.md say where from). The numbers below were
 // computed from the files with python3, independently of goodhart.
 type realFolder struct {
@@ -43,8 +43,8 @@ func realFolders() []realFolder {
 		// MLflow by a KVWriter: 30 rollouts of one 720-step episode each,
 		// eval every 3,600 steps.
 		name:      "mlflow-sb3-dqn-sumo",
-		path:      []string{"mlflow", bilevel, "mlruns", "1", bilevelRun},
-		parents:   [][]string{{"mlflow", bilevel}, {"mlflow", bilevel, "mlruns", "1"}},
+		path:      []string{"mlflow-real", bilevel, "mlruns", "1", bilevelRun},
+		parents:   [][]string{{"mlflow-real", bilevel}, {"mlflow-real", bilevel, "mlruns", "1"}},
 		kind:      "mlflow",
 		format:    "mlflow",
 		rows:      30,
