@@ -114,7 +114,7 @@ func realFolders() []realFolder {
 		cols: []string{"step", "time", "reward", "extra.Extrinsic reward", "extra.Intrinsic reward",
 			"extra.ICM Loss", "extra.Loss", "extra._runtime"},
 		check: func(t *testing.T, run *ingest.Run) {
-			// The gradients/* histograms ({"_type": "histogram"}) are
+			// The six gradients/* histograms ({"_type": "histogram"}) at step 98 are
 			// skipped, not read as columns.
 			for _, c := range run.Columns() {
 				if strings.Contains(c, "gradients") {
