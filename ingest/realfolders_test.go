@@ -38,10 +38,10 @@ func realFolders() []realFolder {
 	const bilevel = "Finnk11__bilevel-rl"
 	const bilevelRun = "770cc011eb214ea997501cabcfe12f58"
 	return []realFolder{{
-		// Stable-Baselines3 DQN on sumo-rl traffic-signal control (reward
-		// = minus the change in cumulative vehicle delay), logged to
-		// MLflow by a KVWriter: 30 rollouts of one 720-step episode each,
-		// eval every 3,600 steps.
+		// Stable-Baselines3 DQN on sumo-rl traffic-signal control
+		// (reward_fn=delay: negative, rising as vehicle delay falls),
+		// logged to MLflow by a KVWriter: 30 rollouts of one 720-step
+		// episode each, eval every 3,600 steps.
 		name:      "mlflow-sb3-dqn-sumo",
 		path:      []string{"mlflow-real", bilevel, "mlruns", "1", bilevelRun},
 		parents:   [][]string{{"mlflow-real", bilevel}, {"mlflow-real", bilevel, "mlruns", "1"}},
