@@ -85,7 +85,7 @@ var ErrSeveralRuns = errors.New("holds several runs")
 var wandbSideFiles = map[string]bool{
 	"output.log": true, "config.yaml": true, "wandb-summary.json": true, "wandb-metadata.json": true,
 	"requirements.txt": true, "conda-environment.yaml": true, "debug.log": true, "debug-internal.log": true,
-	"diff.patch": true,
+	"diff.patch": true, "wandb-events.jsonl": true,
 }
 
 var wandbRunDirRE = regexp.MustCompile(`(^|[/_])(offline-)?run-\d{8}_\d{6}-[0-9a-z]+$`)
@@ -127,9 +127,20 @@ func partOfFolderRun(path string) error {
 	return nil
 }
 
+// wandbHistoryFile returns the run's wandb-history.jsonl: files/ in wandb
+// 0.10 and later, the run folder itself before that; "" when there is none.
+func wandbHistoryFile(dir string) string {
+	for _, h := range []string{filepath.Join(dir, "files", "wandb-history.jsonl"), filepath.Join(dir, "wandb-history.jsonl")} {
+		if fi, err := os.Stat(h); err == nil && !fi.IsDir() {
+			return h
+		}
+	}
+	return ""
+}
+
 // isWandbRun reports whether dir is a W&B run folder.
 func isWandbRun(dir string) bool {
-	if fi, err := os.Stat(filepath.Join(dir, "files", "wandb-history.jsonl")); err == nil && !fi.IsDir() {
+	if wandbHistoryFile(dir) != "" {
 		return true
 	}
 	m, _ := filepath.Glob(filepath.Join(dir, "run-*.wandb"))
@@ -174,8 +185,7 @@ func ResolvePath(path string) ([]Source, error) {
 // folderRun applies rules 1-3 to dir itself.
 func folderRun(dir string) (Source, bool) {
 	if isWandbRun(dir) {
-		h := filepath.Join(dir, "files", "wandb-history.jsonl")
-		if fi, err := os.Stat(h); err == nil && !fi.IsDir() {
+		if h := wandbHistoryFile(dir); h != "" {
 			return Source{Name: dir, Kind: "wandb", Files: []string{h}}, true
 		}
 		m, _ := filepath.Glob(filepath.Join(dir, "run-*.wandb"))

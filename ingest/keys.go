@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // Well-known keys: the one table every reader uses to recognise what
@@ -291,7 +292,7 @@ func kindOf(run *Run) string {
 	if rk := run.Meta[MetaRewardKey]; rk != "" {
 		for _, k := range keyForms(rk) {
 			for _, c := range RewardKeys {
-				if c.Kind != "" && strings.EqualFold(k, c.Key) {
+				if c.Kind != "" && (strings.EqualFold(k, c.Key) || keyNorm(k) == keyNorm(c.Key)) {
 					return c.Kind
 				}
 			}
@@ -478,4 +479,15 @@ func resolveClaims(claim map[string][]string) map[string]string {
 		}
 	}
 	return out
+}
+
+// keyNorm folds case and treats space, hyphen and underscore alike, so
+// "Episode reward" names the same metric as "episode_reward".
+func keyNorm(k string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return '_'
+		}
+		return unicode.ToLower(r)
+	}, k)
 }

@@ -98,10 +98,10 @@ func realFolders() []realFolder {
 		// 25 to 449 while the task (extrinsic) reward stays near -100, so
 		// the reward goodhart reads rises by ~600 with no task progress.
 		// wandb 0.8 wrote wandb-history.jsonl at the top of the run folder
-		// (no files/), beside wandb-events.jsonl, so the file is named.
+		// (no files/), beside wandb-events.jsonl: the folder is the run.
 		name:      "wandb08-vpg-icm-mountaincar",
-		path:      []string{"wandb", "AGKhalil__RL_implements", "run-20200402_182553-z4nv4p4v", "wandb-history.jsonl"},
-		kind:      "file",
+		path:      []string{"wandb", "AGKhalil__RL_implements", "run-20200402_182553-z4nv4p4v"},
+		kind:      "wandb",
 		format:    "wandb-history",
 		rows:      136,
 		rewardKey: "Episode reward",
