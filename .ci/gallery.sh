@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figure gallery: draws every figure kind (`reportgen plot --kind K`) on real
+# Figure gallery: draws every figure kind (`reportgen plot --figure K`) on real
 # logs of different kinds, writes `reportgen report` for three of them, and
 # renders each report page to PNG in headless Chromium. Fails when a figure
 # that applies cannot be drawn, when a report fails, or when a page logs
@@ -18,7 +18,7 @@ out=$(cd "$out" && pwd)
 bin="$out/reportgen"
 go build -o "$bin" ./cmd/reportgen
 
-kinds=$(sed -n 's/.*--kind \([a-z|]*\).*/\1/p' <<<"$("$bin" plot --help 2>&1)" | head -1 | tr '|' ' ')
+kinds=$(sed -n 's/.*--figure \([a-z|]*\).*/\1/p' <<<"$("$bin" plot --help 2>&1)" | head -1 | tr '|' ' ')
 [ -n "$kinds" ] || { echo "gallery: cannot read the figure kinds from reportgen plot --help" >&2; exit 1; }
 
 # name | path | --expected weights ("" = none) | report? (1/0) | extra flags
@@ -36,7 +36,7 @@ if [ -d "$shared" ]; then
     "sb3-hopper-tensorboard|$shared/MoniFarsang__ppo-clipping-approaches/logs__ppo__HopperBulletEnv-v0_1__HopperBulletEnv-v0__PPO_1__events.out.tfevents.1611600981.042104f03417.9660.0||0"
     "trl-grpo-chaos-economy|$shared/Rusheel86__Chaos-Economy/trainer_state.json|pnl_reward_fn=0.4,risk_reward_fn=0.2,format_reward_fn=0.1,diversity_reward_fn=0.15,oversight_reward_fn=0.15|1"
     "verl-grpo-gsm8k|$shared/yushengsu-thu__verl_training_log/gsm8k__grpo_run_deepseek7b_llm.log||1"
-    "trl-dpo|$shared/202520030411__Distill-Safety-Aligned-Models/outputs__dpo__trainer_state.json||0|--map reward=rewards/margins"
+    "trl-dpo|$shared/202520030411__Distill-Safety-Aligned-Models/outputs__dpo__trainer_state.json||0"
     "trl-dapo-tensorboard|$shared/JuncyLu__trl_DAPO/grpo-Qwen2.5-VL-3B-Instruct__runs__Oct22_12-05-31_instance-20251002-112605__events.out.tfevents.1761134743.instance-20251002-112605.176000.0||0"
   )
 else
@@ -71,7 +71,7 @@ for entry in "${runs[@]}"; do
     fi
     png="$out/$name-$k.png"
     set +e
-    "$bin" plot "$path" --kind "$k" -o "$png" "${exp[@]}" >"$out/$name-$k.log" 2>&1
+    "$bin" plot "$path" --figure "$k" -o "$png" "${exp[@]}" >"$out/$name-$k.log" 2>&1
     code=$?
     set -e
     if [ "$code" -eq 0 ] && [ -s "$png" ]; then
@@ -80,7 +80,7 @@ for entry in "${runs[@]}"; do
     elif grep -q "nothing to draw" "$out/$name-$k.log"; then
       : # the figure does not apply to this run
     else
-      echo "gallery: $name --kind $k failed (exit $code):" >&2
+      echo "gallery: $name --figure $k failed (exit $code):" >&2
       cat "$out/$name-$k.log" >&2
       status=1
     fi

@@ -13,7 +13,7 @@ import (
 var nan = math.NaN()
 
 // Kinds lists the figure kinds in report order, as accepted by
-// `reportgen plot --kind`.
+// `reportgen plot --figure`.
 var Kinds = []string{"timeline", "components", "balance", "session", "length", "group", "divergence"}
 
 // FigureOf draws one figure by kind (one of Kinds). bal and ses may be nil
