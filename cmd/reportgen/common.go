@@ -128,7 +128,14 @@ func usageError(stderr io.Writer, cmd, format string, args ...any) int {
 }
 
 // parseKV parses "a=1,b=x" into a map, rejecting empty keys and duplicates.
-func parseKV(s string) (map[string]string, error) {
+func parseKV(s string) (map[string]string, error) { return parsePairs(s, false) }
+
+// parsePairs splits a comma list of name=value entries into a map. With
+// colon, name:value is accepted too (rewardguard's "food:60"): the first
+// '=' wins; without one, the last ':' splits, so a name may hold a colon.
+// Empty entries are skipped; an empty name or value, or a name given twice,
+// is an error.
+func parsePairs(s string, colon bool) (map[string]string, error) {
 	out := map[string]string{}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
@@ -136,8 +143,16 @@ func parseKV(s string) (map[string]string, error) {
 			continue
 		}
 		k, v, ok := strings.Cut(part, "=")
+		if !ok && colon {
+			if i := strings.LastIndexByte(part, ':'); i >= 0 {
+				k, v, ok = part[:i], part[i+1:], true
+			}
+		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok || k == "" || v == "" {
+			if colon {
+				return nil, fmt.Errorf("%q is not name=weight or name:pct (e.g. task=0.7,safety=0.3 or food:60,survival:40)", part)
+			}
 			return nil, fmt.Errorf("%q is not name=value", part)
 		}
 		if _, dup := out[k]; dup {

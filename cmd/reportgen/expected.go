@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,38 +23,9 @@ import (
 //	                                   (the extra words are positional arguments;
 //	                                   see expectedFromArgs)
 
-// parseWeightKV splits "a=1,b:2" into names and value texts: each
-// comma-separated entry is name=value or name:value (the first '=' wins;
-// without one, the last ':' splits, so a name may itself hold a colon).
-// Empty entries are skipped; an empty name or value, or a name given twice,
-// is an error.
-func parseWeightKV(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			if i := strings.LastIndexByte(part, ':'); i >= 0 {
-				k, v, ok = part[:i], part[i+1:], true
-			}
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("%q is not name=weight or name:pct (e.g. task=0.7,safety=0.3 or food:60,survival:40)", part)
-		}
-		if _, dup := out[k]; dup {
-			return nil, fmt.Errorf("%q given twice", k)
-		}
-		out[k] = v
-	}
-	if len(out) == 0 {
-		return nil, errors.New("empty list")
-	}
-	return out, nil
-}
+// parseWeightKV splits "a=1,b:2" into names and value texts (parsePairs
+// with name:value allowed).
+func parseWeightKV(s string) (map[string]string, error) { return parsePairs(s, true) }
 
 // weightWord matches one rewardguard-style "name:pct" (or name=w) word.
 var weightWord = regexp.MustCompile(`^[^\s=:,]+[:=][-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$`)
