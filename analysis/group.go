@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"gonum.org/v1/gonum/stat"
+
 	"fmt"
 	"math"
 
@@ -195,15 +197,11 @@ func groupKeys(run *ingest.Run) []string {
 	return out
 }
 
-// pstd is the population standard deviation sqrt(Σ(x-mean)²/n) (0 for n < 2).
+// pstd is the population standard deviation sqrt(Σ(x-mean)²/n) (gonum
+// stat.PopStdDev), and 0 for n < 2.
 func pstd(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0
 	}
-	m := meanOf(xs)
-	s := 0.0
-	for _, x := range xs {
-		s += (x - m) * (x - m)
-	}
-	return math.Sqrt(s / float64(len(xs)))
+	return stat.PopStdDev(xs, nil)
 }

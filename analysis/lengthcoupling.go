@@ -202,7 +202,7 @@ func (lengthCouplingDetector) samples(run *ingest.Run) (Result, []Alert) {
 	el, ll := l[:third], l[n-third:]
 	D := meanOf(lr) - meanOf(er)
 	// Welch's t for the difference of means.
-	ve, vl := sampleVar(er), sampleVar(lr)
+	ve, vl := variance(er), variance(lr)
 	se := math.Sqrt(ve/float64(third) + vl/float64(third))
 	tw := math.Inf(1)
 	if se > 0 {
@@ -265,18 +265,6 @@ func (lengthCouplingDetector) samples(run *ingest.Run) (Result, []Alert) {
 	return lcVerdict(run, rc, ev, rRising && lRising, share, rows, l, dl,
 		fmt.Sprintf("From the first to the last third of the run the reward rose by %s and mean length by %s; within length bins the reward rose only %s, so length accounts for %s of the gain.",
 			fmtNum(D), fmtNum(dl), fmtNum(within), PyPercent(math.Max(share, 0), 0)))
-}
-
-func sampleVar(xs []float64) float64 {
-	if len(xs) < 2 {
-		return 0
-	}
-	m := meanOf(xs)
-	s := 0.0
-	for _, x := range xs {
-		s += (x - m) * (x - m)
-	}
-	return s / float64(len(xs)-1)
 }
 
 func lcVerdict(run *ingest.Run, rc recordCounter, ev *Evidence, coupled bool, share float64,

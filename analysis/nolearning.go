@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"gonum.org/v1/gonum/stat"
+
 	"fmt"
 	"math"
 
@@ -130,15 +132,11 @@ func (noLearningDetector) judge(run *ingest.Run, cfg Config) Result {
 		Evidence: ev}
 }
 
-// variance is the unbiased sample variance of xs (0 for n < 2).
+// variance is the unbiased sample variance of xs, Σ(x-mean)²/(n-1)
+// (gonum stat.Variance), and 0 for n < 2.
 func variance(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0
 	}
-	m := meanOf(xs)
-	s := 0.0
-	for _, x := range xs {
-		s += (x - m) * (x - m)
-	}
-	return s / float64(len(xs)-1)
+	return stat.Variance(xs, nil)
 }
