@@ -380,23 +380,30 @@ func clip(s string, n int) string {
 	return s[:n] + "..."
 }
 
-func detectVerlJSONL(head []byte, name string) bool {
+// firstJSONObject decodes the first line of head as a JSON object
+// (Python's NaN/Infinity allowed; a BOM and leading blank lines skipped).
+// ok is false when that line is not a whole object, or is cut off by the
+// end of head.
+func firstJSONObject(head []byte) (m map[string]json.RawMessage, ok bool) {
 	line := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	head = line
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		line = head[:i]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
 	} else if len(head) >= SniffSize {
-		return false
+		return nil, false
 	}
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] != '{' {
-		return false
+		return nil, false
 	}
-	var m map[string]json.RawMessage
 	if json.Unmarshal(pyNonFinite(line), &m) != nil {
-		return false
+		return nil, false
 	}
-	if len(m) != 2 {
+	return m, true
+}
+
+func detectVerlJSONL(head []byte, name string) bool {
+	m, ok := firstJSONObject(head)
+	if !ok || len(m) != 2 {
 		return false
 	}
 	d, ok := m["data"]

@@ -323,18 +323,8 @@ func detectWandbHistory(head []byte, name string) bool {
 	if filepath.Base(name) == "wandb-summary.json" {
 		return true
 	}
-	line := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	} else if len(head) >= SniffSize {
-		return false
-	}
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 || line[0] != '{' {
-		return false
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(pyNonFinite(line), &m) != nil {
+	m, ok := firstJSONObject(head)
+	if !ok {
 		return false
 	}
 	_, s := m["_step"]
