@@ -29,11 +29,14 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	var af auditFlags
 	var format, junit string
 	fs := newFlagSet("audit",
-		"audit RUN... [--window N] [--sensitivity low|medium|high] [--max-reward X] [--detectors rewardspy|all|a,b] [--format text|json|csv] [-j N] [--findings F.parquet] [--last N] [--strict] [--junit FILE]",
-		"Replay a training log through the hack detectors and print the verdict,\n"+
-			"each alert with the step where it fired, and a diagnosis. Exit code 0 when\n"+
-			"nothing is flagged, 1 when any detector ends at WARNING or ALERT, 2 on bad\n"+
-			"usage or input, so it can gate a CI job.\n"+
+		"audit RUN... [--kind rewardspy|policy|preference|episodes] [--gold KEY] [--window N] [--sensitivity low|medium|high] [--max-reward X] [--detectors rewardspy|all|a,b] [--format text|json|csv] [-j N] [--findings F.parquet] [--last N] [--strict] [--junit FILE]",
+		"Judge a training log with the detectors for its kind of run (detected, or\n"+
+			"--kind) and print the verdict: reward hacking (the reward rises while the\n"+
+			"true objective, --gold or a held-out metric, does not), a training\n"+
+			"pathology (no learning, collapse, truncation, ...), an early warning, or\n"+
+			"healthy, with the evidence and the step where each finding starts.\n"+
+			"Exit code 0 when nothing is flagged, 1 when any detector ends at WARNING or\n"+
+			"ALERT, 2 on bad usage or input (an empty log included), so it can gate CI.\n"+
 			"Several runs (files, quoted globs, directories) are audited in parallel\n"+
 			"(-j N) into one table, worst first (--format text|json|csv, --findings\n"+
 			"FILE.parquet); exit 1 when any run is flagged, 2 when any run failed.",
