@@ -3,9 +3,11 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	stdgzip "compress/gzip"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -226,3 +228,38 @@ func sniffHead(head []byte) []byte {
 	n, _ := io.ReadFull(zr, out)
 	return out[:n]
 }
+
+// OutputCompression reads the compression an output file name asks for
+// from its ending (case-insensitive): ".gz" gives "gzip", ".zst" gives
+// "zstd", anything else "". stem is path without that ending, for picking
+// the output format (run.csv.zst -> run.csv).
+func OutputCompression(path string) (kind, stem string) {
+	lower := strings.ToLower(path)
+	switch {
+	case strings.HasSuffix(lower, ".gz"):
+		return "gzip", path[:len(path)-3]
+	case strings.HasSuffix(lower, ".zst"):
+		return "zstd", path[:len(path)-4]
+	}
+	return "", path
+}
+
+// NewCompressWriter compresses what is written to it into w: kind "gzip"
+// (compress/gzip, default level) or "zstd" (Zstandard, default level, one
+// frame). Close ends the stream; it does not close w. Kind "" returns a
+// writer that passes bytes through unchanged; any other kind is an error.
+func NewCompressWriter(w io.Writer, kind string) (io.WriteCloser, error) {
+	switch kind {
+	case "":
+		return nopWriteCloser{w}, nil
+	case "gzip":
+		return stdgzip.NewWriter(w), nil
+	case "zstd":
+		return zstd.NewWriter(w)
+	}
+	return nil, fmt.Errorf("unknown compression %q (known: gzip, zstd)", kind)
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }

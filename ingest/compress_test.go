@@ -302,3 +302,34 @@ func BenchmarkReadJSONLZstd(b *testing.B) {
 	}
 	benchRead(b, path)
 }
+
+// Output names choose the compression by their ending; what NewCompressWriter
+// writes reads back as the same bytes.
+func TestOutputCompression(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"run.csv.gz": {"gzip", "run.csv"}, "run.JSONL.ZST": {"zstd", "run.JSONL"}, "run.parquet": {"", "run.parquet"}, "-": {"", "-"},
+	} {
+		if k, stem := ingest.OutputCompression(in); k != want[0] || stem != want[1] {
+			t.Errorf("%s: %q %q, want %q", in, k, stem, want)
+		}
+	}
+	src := gzipInputs(100)["csv"]
+	for _, kind := range []string{"", "gzip", "zstd"} {
+		var buf bytes.Buffer
+		zw, err := ingest.NewCompressWriter(&buf, kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(zw, src)
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		run, err := ingest.Read(&buf, "out", ingest.Options{})
+		if err != nil || run.Len() != 100 || run.Format != "csv" {
+			t.Errorf("%q: %v %+v", kind, err, run)
+		}
+	}
+	if _, err := ingest.NewCompressWriter(io.Discard, "bzip2"); err == nil {
+		t.Error("bzip2: no error")
+	}
+}
