@@ -275,7 +275,8 @@ func TestCompressedCutAnywhere(t *testing.T) {
 }
 
 // BenchmarkReadJSONLZstd reads the log of BenchmarkReadJSONL
-// zstd-compressed (default level, written once next to it). Run:
+// zstd-compressed (default level with the 2 MiB window of the zstd
+// command's default, written once next to it). Run:
 //
 //	go test ./ingest -run '^$' -bench 'ReadJSONL' -benchtime 3x
 func BenchmarkReadJSONLZstd(b *testing.B) {
@@ -287,7 +288,7 @@ func BenchmarkReadJSONLZstd(b *testing.B) {
 			b.Fatal(err)
 		}
 		err = ingest.WriteFileAtomic(path, func(w io.Writer) error {
-			zw, err := zstd.NewWriter(w)
+			zw, err := zstd.NewWriter(w, zstd.WithWindowSize(1<<21))
 			if err != nil {
 				return err
 			}
