@@ -391,8 +391,8 @@ func looksLikeRun(path string) bool {
 	head := make([]byte, SniffSize)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
-	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		return true // gzipped: let the reader decide
+	if compressionOf(head) != "" {
+		return true // gzip or zstd: let the reader decide
 	}
 	name, err := Detect(head, path)
 	lower := strings.ToLower(path)

@@ -77,8 +77,12 @@
 //     skipped unless it is a whole JSON record (JSONL, verl-jsonl), since a
 //     CSV or monitor value may be cut mid-number; Follow, reading a live
 //     log, drops a half-written last line quietly instead.
-//   - A truncated gzip stream, or bytes after its end that are not gzip,
-//     keeps every complete record and adds one issue, whatever the size.
+//   - Input starting with gzip (1F 8B) or Zstandard (28 B5 2F FD) magic
+//     bytes is decompressed, whatever its name, in a goroutine ahead of the
+//     parser. A truncated stream, or bytes after its end that are not more
+//     of it, keeps every complete record and adds one issue, whatever the
+//     size (zstd hands over whole blocks, up to 128 KiB of text, so a cut
+//     loses the block it falls in).
 //   - A UTF-8 byte-order mark is skipped. ReadFile("-") reads standard
 //     input. IssueSummary words Skipped and Kept for the user.
 //   - Wide, sparse JSONL (thousands of rarely present keys) is held sparse

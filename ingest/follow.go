@@ -112,7 +112,7 @@ const (
 	// FrameWhole: the file is re-read whole whenever its size or
 	// modification time changes, and the rows past those already delivered
 	// are new. Used for Parquet, TensorBoard event files, trainer_state.json,
-	// gzip-compressed files and any format not listed below. Such files are
+	// gzip- or zstd-compressed files and any format not listed below. Such files are
 	// small (or rewritten whole by the trainer), so this is cheap enough.
 	FrameWhole Framing = iota
 	// FrameLines: every complete line stands alone (rewardspy and generic
@@ -401,8 +401,8 @@ func (t *tailer) detect(size int64) (bool, error) {
 	if _, err := t.f.ReadAt(head, 0); err != nil && err != io.EOF {
 		return false, fmt.Errorf("%s: %w", t.path, err)
 	}
-	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		f, err := t.lookup(head)
+	if compressionOf(head) != "" {
+		f, err := t.lookup(sniffHead(head))
 		if err != nil {
 			return false, err
 		}

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -101,8 +100,8 @@ const (
 	StdinLabel = "stdin"
 )
 
-// ReadFile reads a run from path, gunzipping it when it starts with the gzip
-// magic bytes, and picking the format by content unless opt.Format is set.
+// ReadFile reads a run from path, decompressing it when it starts with the
+// gzip (1F 8B) or Zstandard (28 B5 2F FD) magic bytes, and picking the format by content unless opt.Format is set.
 // The path "-" reads standard input (issues then say "stdin:LINE"). A folder
 // is read as ReadPath reads it (the one run it holds); a file that is part
 // of a folder run (a W&B run's output.log or config.yaml, an MLflow run's
@@ -132,7 +131,11 @@ func readOneFile(path string, opt Options) (*Run, error) {
 	return Read(f, path, opt)
 }
 
-// Read reads a run from r; name labels issues and Run.Source.
+// Read reads a run from r; name labels issues and Run.Source. Input that
+// starts with gzip or Zstandard magic bytes is decompressed (in a goroutine
+// ahead of the parser). A truncated compressed stream, or bytes after its
+// end that are not more compressed data, keeps every complete record before
+// the cut and adds one issue (an error under Strict).
 func Read(r io.Reader, name string, opt Options) (*Run, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	if f, ok := r.(*os.File); ok {
@@ -140,14 +143,14 @@ func Read(r io.Reader, name string, opt Options) (*Run, error) {
 			opt.src, opt.srcOff = f, off
 		}
 	}
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	zr, kind, stop, err := decompress(br, name)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	if kind != "" {
 		opt.src = nil
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: bad gzip header: %v", name, err)
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(&gzipErrReader{r: zr, name: name}, 1<<20)
+		br = bufio.NewReaderSize(zr, 1<<20)
 	}
 	var f *Format
 	if opt.Format != "" {
@@ -228,27 +231,6 @@ func formatNames() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
-}
-
-// gzipErrReader turns a truncated gzip stream into a clear error that
-// readers report as an issue on the last line instead of a bare EOF.
-type gzipErrReader struct {
-	r    io.Reader
-	name string
-}
-
-// Bytes after the last complete gzip member that are not another member
-// (zero padding, a second file appended by mistake) are treated the same
-// way: the records before them are kept and one issue says what happened.
-func (g *gzipErrReader) Read(p []byte) (int, error) {
-	n, err := g.r.Read(p)
-	switch {
-	case err == io.ErrUnexpectedEOF:
-		err = fmt.Errorf("%s: %w: gzip stream is truncated", g.name, io.ErrUnexpectedEOF)
-	case errors.Is(err, gzip.ErrHeader):
-		err = fmt.Errorf("%s: %w: bytes after the end of the gzip stream are not gzip data (ignored)", g.name, io.ErrUnexpectedEOF)
-	}
-	return n, err
 }
 
 // Writer writes a whole run in one output format (csv, jsonl, parquet,

@@ -215,6 +215,15 @@ func readVerl(r io.Reader, name string, opt Options) (*Run, error) {
 			if lineNo == 1 {
 				line = trimBOM(line)
 			}
+			if err != nil && err != io.EOF && !bytes.HasSuffix(line, []byte{'\n'}) {
+				// Cut by a read error (a truncated gzip or zstd stream): the
+				// half line may parse into wrong values (a number cut short),
+				// so it is dropped; the one issue below says why.
+				if e := t.issues.add(lineNo, "", readErrIssue(name, err), true); e != nil {
+					return nil, e
+				}
+				break
+			}
 			eof := err == io.EOF
 			if bytes.Contains(line, []byte("validation metrics: {")) {
 				last, seen := 0.0, false

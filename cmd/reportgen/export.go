@@ -1,7 +1,6 @@
 package main
 
 import (
-	"compress/gzip"
 	"fmt"
 	"io"
 	"strconv"
@@ -24,10 +23,11 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("export",
 		"export RUN -o OUT [--format csv|parquet|jsonl|rewardspy|tfevents] [--last N]",
 		"Write the run to another format. The format comes from OUT's extension\n"+
-			"unless --format is given; OUT ending in .gz is gzipped; -o - writes to\n"+
-			"stdout. The file is written atomically (a temporary file renamed into\n"+
-			"place), so a failed export never leaves half a file. Any input reportgen\n"+
-			"reads can be exported.\n"+
+			"unless --format is given; OUT ending in .gz is gzipped, in .zst\n"+
+			"zstd-compressed (run.csv.zst); -o - writes to stdout. The file is\n"+
+			"written atomically (a temporary file renamed into place), so a failed\n"+
+			"export never leaves half a file. Any input reportgen reads can be\n"+
+			"exported.\n"+
 			"\n"+
 			"  csv, parquet   everything: rewardspy's export layout (step, timestamp,\n"+
 			"                 call_id, scalar_reward, call_duration_ms, input_length,\n"+
@@ -59,11 +59,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	if out == "" {
 		return usageError(stderr, "export", "-o OUT is required (e.g. -o run.csv)")
 	}
-	gz := strings.HasSuffix(strings.ToLower(out), ".gz")
-	target := out
-	if gz {
-		target = out[:len(out)-3]
-	}
+	compression, target := ingest.OutputCompression(out)
 	if out == "-" && format == "" {
 		return usageError(stderr, "export", "-o - (stdout) needs --format (%s)", writerNames())
 	}
@@ -85,10 +81,13 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	write := func(dst io.Writer) error {
-		if !gz {
+		if compression == "" {
 			return w.Write(dst, run)
 		}
-		zw := gzip.NewWriter(dst)
+		zw, err := ingest.NewCompressWriter(dst, compression)
+		if err != nil {
+			return err
+		}
 		if err := w.Write(zw, run); err != nil {
 			return err
 		}
