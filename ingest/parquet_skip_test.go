@@ -279,3 +279,25 @@ func TestCLIDoesNotLinkGRPC(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParquetSkip: for any generated run (repeated steps, ±Inf rows,
+// empty call ids, extra columns), reading its Parquet export with
+// SkipColumn gives the full read less the skipped columns.
+func FuzzParquetSkip(f *testing.F) {
+	f.Add([]byte{3, 1, 0, 0, 1, 2, 3, 3, 0, 5, 6, 7, 8, 9, 0, 0, 1, 0, 2})
+	f.Add([]byte{11, 4, 0, 13, 14, 12, 3, 5, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 1, 0, 6, 0, 0, 1, 1, 1, 1})
+	f.Add([]byte{7, 2, 0, 1, 13, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		run := genRun(data)
+		var b bytes.Buffer
+		if err := ingest.WriteParquet(&b, run); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ingest.Read(bytes.NewReader(b.Bytes()), "f.parquet", ingest.Options{}); err != nil {
+			return // every row held ±Inf
+		}
+		checkSkip(t, "fuzz", b.Bytes(), ingest.Options{}, skipAudit)
+		checkSkip(t, "fuzz-call_id", b.Bytes(), ingest.Options{}, func(n string) bool { return n == ingest.ColCallID })
+		checkSkip(t, "fuzz-step", b.Bytes(), ingest.Options{Grain: ingest.GrainStep}, skipAudit)
+	})
+}
