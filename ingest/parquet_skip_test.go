@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -301,3 +302,81 @@ func FuzzParquetSkip(f *testing.F) {
 		checkSkip(t, "fuzz-step", b.Bytes(), ingest.Options{Grain: ingest.GrainStep}, skipAudit)
 	})
 }
+
+// TestParquetLargeNullable reads a pyarrow-like file (dictionary pages,
+// data page v2, several row groups, batches of 64Ki rows) with nulls in
+// float64, int64, float32 and string columns, and checks every value.
+func TestParquetLargeNullable(t *testing.T) {
+	const n = 150_001
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "step", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "reward", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "kl", Type: arrow.PrimitiveTypes.Float32, Nullable: true},
+		{Name: "tag", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	for i := 0; i < n; i++ {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		if i%7 == 3 {
+			b.Field(1).(*array.Float64Builder).AppendNull()
+		} else {
+			b.Field(1).(*array.Float64Builder).Append(float64(i%100) / 8)
+		}
+		if i%5 == 0 {
+			b.Field(2).(*array.Float32Builder).AppendNull()
+		} else {
+			b.Field(2).(*array.Float32Builder).Append(float32(i%3) / 2)
+		}
+		if i%11 == 0 {
+			b.Field(3).(*array.StringBuilder).AppendNull()
+		} else {
+			b.Field(3).(*array.StringBuilder).Append(string(rune('a' + i%5)))
+		}
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	var buf bytes.Buffer
+	props := parquet.NewWriterProperties(parquet.WithDataPageVersion(parquet.DataPageV2),
+		parquet.WithMaxRowGroupLength(40_000), parquet.WithDictionaryDefault(true))
+	w, err := pqarrow.NewFileWriter(sc, &buf, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	run, err := ingest.Read(bytes.NewReader(buf.Bytes()), "big.parquet", ingest.Options{Map: map[string]string{"kl": "kl"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Len() != n {
+		t.Fatalf("%d rows", run.Len())
+	}
+	step, _ := run.Column("step")
+	rw, _ := run.Column("reward")
+	kl, _ := run.Column("kl")
+	tag, _ := run.StringColumn("extra.tag")
+	for i := 0; i < n; i++ {
+		wr := float64(i%100) / 8
+		if i%7 == 3 {
+			wr = math.NaN()
+		}
+		wk := float64(i%3) / 2
+		if i%5 == 0 {
+			wk = math.NaN()
+		}
+		wt := string(rune('a' + i%5))
+		if i%11 == 0 {
+			wt = ""
+		}
+		if step[i] != float64(i) || !sameFloat(rw[i], wr) || !sameFloat(kl[i], wk) || tag[i] != wt {
+			t.Fatalf("row %d: step %v reward %v kl %v tag %q; want %v %v %q", i, step[i], rw[i], kl[i], tag[i], wr, wk, wt)
+		}
+	}
+}
+
+func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
