@@ -714,13 +714,19 @@ func writePQ(w io.Writer, cols []pqCol, n int, meta map[string]string) (err erro
 		}
 	}
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(false))
-	fw := file.NewParquetWriter(nopCloser{w}, root, file.WithWriterProps(props), file.WithWriteMetadata(kv))
+	sink := &pqSink{w: w}
 	defer func() {
-		// The library reports some write failures by panicking.
-		if p := recover(); p != nil {
+		// The library reports some write failures by panicking, and words
+		// others its own way: say what the writer said.
+		p := recover()
+		switch {
+		case sink.err != nil:
+			err = fmt.Errorf("writing Parquet: %w", sink.err)
+		case p != nil:
 			err = fmt.Errorf("writing Parquet: %v", p)
 		}
 	}()
+	fw := file.NewParquetWriter(sink, root, file.WithWriterProps(props), file.WithWriteMetadata(kv))
 	def := make([]int16, min(n, pqGroupRows))
 	var f64 []float64
 	var i64 []int64
@@ -822,7 +828,23 @@ func pqDefFloat(def []int16, vals, num []float64, from int) int {
 	return nv
 }
 
-// nopCloser keeps the Parquet writer's Close from closing the caller's writer.
-type nopCloser struct{ io.Writer }
+// pqSink is the Parquet writer's output: it keeps the first write error
+// and does not let the library close the caller's writer.
+type pqSink struct {
+	w   io.Writer
+	err error
+}
 
-func (nopCloser) Close() error { return nil }
+func (s *pqSink) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	s.err = err
+	return n, err
+}
+
+func (*pqSink) Close() error { return nil }

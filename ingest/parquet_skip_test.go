@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"os"
 	"os/exec"
@@ -380,3 +381,30 @@ func TestParquetLargeNullable(t *testing.T) {
 }
 
 func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+
+// failAfter fails every write after the first n bytes.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		return 0, errors.New("disk full")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+func TestParquetWriteError(t *testing.T) {
+	run, err := ingest.ReadFile(ingesttest.Testdata(t, "runs", "healthy.jsonl"), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 3, 100, 5000} {
+		if err := ingest.WriteParquet(&failAfter{n}, run); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("write failing after %d bytes: error %q", n, err)
+		}
+		err := ingest.WriteTableParquet(&failAfter{n}, []ingest.TableColumn{{Name: "a", Int: []int64{1, 2}}}, nil)
+		if err == nil && n < 100 {
+			t.Errorf("table write failing after %d bytes: no error", n)
+		}
+	}
+}
