@@ -180,6 +180,13 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 				if !math.IsInf(x, 0) || bad[i] {
 					continue
 				}
+				if d.lazy {
+					// Read only to decide the merge (see pqSkipped): the
+					// value is missing, as without skipping, but a column
+					// the caller skipped reports nothing.
+					d.num[i] = math.NaN()
+					continue
+				}
 				is := Issue{File: name, Line: i + 1, Field: have[j], Msg: valueProblem(d.name, x, false, fmt.Sprint(x))}
 				if canonical {
 					bad[i] = true

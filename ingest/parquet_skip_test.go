@@ -50,6 +50,14 @@ func checkSkip(t *testing.T, label string, data []byte, opt ingest.Options, skip
 	if d := sameRun(want, part); d != "" {
 		t.Fatalf("%s: with SkipColumn: %s", label, d)
 	}
+	for _, is := range part.Issues {
+		if skip(is.Field) && (strings.HasPrefix(is.Field, ingest.ExtraPrefix) || is.Field == ingest.ColCallID) {
+			t.Fatalf("%s: an issue about a skipped column: %v", label, is)
+		}
+	}
+	if len(part.Issues) > len(full.Issues) || part.Kept > full.Kept {
+		t.Fatalf("%s: %d issues, %d kept with SkipColumn; %d, %d without", label, len(part.Issues), part.Kept, len(full.Issues), full.Kept)
+	}
 	if full.Grain != part.Grain || full.Skipped != part.Skipped || full.Meta[ingest.MetaComponentOrder] != part.Meta[ingest.MetaComponentOrder] {
 		t.Fatalf("%s: grain %s/%s skipped %d/%d meta %v/%v", label, full.Grain, part.Grain, full.Skipped, part.Skipped, full.Meta, part.Meta)
 	}
