@@ -27,6 +27,17 @@ type Options struct {
 	Strict bool
 	// MaxIssues caps Run.Issues (default 100); Run.Skipped still counts all.
 	MaxIssues int
+	// SkipColumn, when set, lets a reader leave out columns the caller does
+	// not need: a string column or an extra.* column whose Run name (after
+	// Map: "call_id", "extra.tag") makes SkipColumn return true may be
+	// missing from the Run. Everything else about the run stays as without
+	// it (rows, values, grain, merging of rows of one step, Skipped), but
+	// issues about a skipped column's values are neither reported nor
+	// counted in Kept. Numeric columns other than extra.* are always read,
+	// since a bad value there drops its row. Only readers that skip a
+	// column without decoding it do so, today Parquet; the others read
+	// every column.
+	SkipColumn func(name string) bool
 
 	// live: the input is a live log read by Follow (not Once), whose last
 	// line may be half written; a cut last line is then dropped without an

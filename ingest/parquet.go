@@ -10,11 +10,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/file"
-	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"github.com/apache/arrow/go/v15/parquet/metadata"
+	"github.com/apache/arrow/go/v15/parquet/schema"
 )
 
 // Parquet (format "parquet", detected by the PAR1 magic). Columns are named
@@ -68,7 +70,7 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 	}()
 	rp := parquet.NewReaderProperties(nil)
 	rp.BufferedStreamEnabled = true // stream column chunks instead of loading each whole
-	rp.BufferSize = 1 << 20
+	rp.BufferSize = 64 << 10
 	pf, err := file.NewParquetReader(src, file.WithReadProps(rp))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: cannot read Parquet metadata: %v", name, ErrNotARun, err)
@@ -106,64 +108,87 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 			strings.HasPrefix(strings.ToLower(cd.LogicalType().String()), "decimal"):
 			d.skip = "a decimal column"
 		case t == parquet.Types.ByteArray:
-			d.str = make([]string, n)
+			d.isStr = true
 		case t == parquet.Types.Int32, t == parquet.Types.Int64, t == parquet.Types.Float,
 			t == parquet.Types.Double, t == parquet.Types.Boolean:
-			d.num = make([]float64, n)
 		default:
 			d.skip = "a " + t.String() + " column"
 		}
 		if d.skip != "" {
 			run.Issues = append(run.Issues, Issue{File: name, Field: key,
 				Msg: d.skip + " is not read (numbers, booleans and strings are)"})
-		} else if strings.HasPrefix(d.name, ComponentPrefix) {
-			comps = append(comps, strings.TrimPrefix(d.name, ComponentPrefix))
+		} else {
+			if strings.HasPrefix(d.name, ComponentPrefix) {
+				comps = append(comps, strings.TrimPrefix(d.name, ComponentPrefix))
+			}
+			// A bad number in a canonical numeric column drops its row, so
+			// such a column (and step) is always read: skipping never
+			// changes which rows the run has.
+			d.lazy = opt.SkipColumn != nil && d.name != ColStep &&
+				(d.isStr || !canonicalCol(d.name)) && opt.SkipColumn(d.name)
 		}
 		dests[j] = d
 	}
-	// Columns are independent: read them on all cores, each straight into
-	// its final slice.
-	errs := make([]error, ncols)
-	var wg sync.WaitGroup
-	next := make(chan int)
-	workers := runtime.GOMAXPROCS(0)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				errs[j] = readPQColumn(pf, j, dests[j])
+	readCols := func(which func(d *pqDest) bool) error {
+		// Columns are independent: read them on all cores, each straight
+		// into its final slice.
+		errs := make([]error, ncols)
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range next {
+					errs[j] = readPQColumn(pf, j, dests[j])
+				}
+			}()
+		}
+		for j, d := range dests {
+			if d.skip == "" && which(d) {
+				if d.isStr {
+					d.str = make([]string, n)
+				} else {
+					d.num = make([]float64, n)
+				}
+				next <- j
 			}
-		}()
-	}
-	for j := range dests {
-		if dests[j].skip == "" {
-			next <- j
 		}
-	}
-	close(next)
-	wg.Wait()
-	for j, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("%s: column %q: %w: corrupt Parquet data: %v", name, have[j], ErrNotARun, err)
+		close(next)
+		wg.Wait()
+		for j, err := range errs {
+			if err != nil {
+				return fmt.Errorf("%s: column %q: %w: corrupt Parquet data: %v", name, have[j], ErrNotARun, err)
+			}
 		}
+		return nil
+	}
+	if err := readCols(func(d *pqDest) bool { return !d.lazy }); err != nil {
+		return nil, err
 	}
 	// ±Inf (NaN is a missing value, as pandas writes it): in a canonical
 	// column the row is skipped, in an extra column the cell left missing;
 	// each is reported (Issue.Line is the 1-based row).
 	bad := map[int]bool{}
 	var found []Issue
-	for pass := 0; pass < 2; pass++ { // canonical columns first: their rows go
+	infs := func(canonical bool) error {
 		for j, d := range dests {
-			if d.skip != "" || d.num == nil || canonicalCol(d.name) != (pass == 0) {
+			if d.num == nil || canonicalCol(d.name) != canonical {
 				continue
 			}
 			for i, x := range d.num {
 				if !math.IsInf(x, 0) || bad[i] {
 					continue
 				}
+				if d.lazy {
+					// Read only to decide the merge (see pqSkipped): the
+					// value is missing, as without skipping, but a column
+					// the caller skipped reports nothing.
+					d.num[i] = math.NaN()
+					continue
+				}
 				is := Issue{File: name, Line: i + 1, Field: have[j], Msg: valueProblem(d.name, x, false, fmt.Sprint(x))}
-				if pass == 0 {
+				if canonical {
 					bad[i] = true
 					run.Skipped++
 				} else {
@@ -173,11 +198,26 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 					is.Kept = true
 				}
 				if opt.Strict {
-					return nil, fmt.Errorf("%w: %v", ErrStrict, is)
+					return fmt.Errorf("%w: %v", ErrStrict, is)
 				}
 				found = append(found, is)
 			}
 		}
+		return nil
+	}
+	if err := infs(true); err != nil { // canonical columns first: their rows go
+		return nil, err
+	}
+	// Skipped columns must not change the grain or the merging of rows of
+	// one step; see pqSkipped.
+	grain, readIDs, readAll := pqSkipped(pf, dests, bad, opt)
+	if err := readCols(func(d *pqDest) bool {
+		return d.lazy && (readAll || readIDs && (d.name == ColCallID || d.name == ColGroup))
+	}); err != nil {
+		return nil, err
+	}
+	if err := infs(false); err != nil {
+		return nil, err
 	}
 	sort.SliceStable(found, func(a, b int) bool { return found[a].Line < found[b].Line })
 	for _, is := range found {
@@ -189,34 +229,21 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 		keep := n - len(bad)
 		for _, d := range dests {
 			if d.num != nil {
-				out := d.num[:0]
-				for i, x := range d.num {
-					if !bad[i] {
-						out = append(out, x)
-					}
-				}
-				d.num = out[:keep:keep]
+				d.num = dropRows(d.num, bad, keep)
 			}
 			if d.str != nil {
-				out := d.str[:0]
-				for i, x := range d.str {
-					if !bad[i] {
-						out = append(out, x)
-					}
-				}
-				d.str = out[:keep:keep]
+				d.str = dropRows(d.str, bad, keep)
 			}
 		}
 		run.SetLen(keep)
 	}
 	for _, d := range dests {
 		switch {
-		case d.skip != "":
 		case d.str != nil:
 			if anyString(d.str) {
 				run.SetStringColumn(d.name, d.str)
 			}
-		default:
+		case d.num != nil:
 			if !allNaNFloat(d.num) {
 				run.SetColumn(d.name, d.num)
 			}
@@ -228,7 +255,25 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 	if err := km.unseen(name, have); err != nil {
 		return nil, err
 	}
+	if grain != "" {
+		// A skipped call_id or group column has values: without it the
+		// run would not be merged by step, and this is its grain.
+		run.Grain = grain
+		if opt.Grain != "" {
+			run.Grain = opt.Grain
+		}
+		if opt.Strict && len(run.Issues) > 0 {
+			return nil, fmt.Errorf("%w: %v", ErrStrict, run.Issues[0])
+		}
+		return run, nil
+	}
 	applyGrain(run, opt)
+	// Skipped columns read only to decide the grain and the merge go now.
+	for _, d := range dests {
+		if d.lazy {
+			run.DropColumn(d.name)
+		}
+	}
 	if opt.Strict && len(run.Issues) > 0 {
 		return nil, fmt.Errorf("%w: %v", ErrStrict, run.Issues[0])
 	}
@@ -274,9 +319,149 @@ func allNaNFloat(c []float64) bool {
 type pqDest struct {
 	name   string
 	maxDef int16
-	num    []float64
+	isStr  bool
+	num    []float64 // set when the column is read
 	str    []string
-	skip   string // why the column is not read
+	skip   string // why the column cannot be read
+	lazy   bool   // Options.SkipColumn asked to skip it
+}
+
+// pqSkipped decides what the columns Options.SkipColumn asked to skip
+// (lazy dests) may change, once the other columns are read and the rows
+// to drop (bad) are known. The run must come out as it would without
+// skipping, less those columns:
+//
+//   - A call_id or group column with a value decides the grain (call if
+//     call_id has one, else sample) and stops rows of one step being
+//     merged. Whether a skipped one has a non-empty value is read from
+//     the row groups' statistics; when they cannot tell (no statistics,
+//     a numeric column, or rows being dropped), readIDs asks to read it
+//     after all and the grain is decided as usual (grain "").
+//   - Otherwise, when rows of one step could be merged (the step column,
+//     less the dropped rows, never decreases and repeats a value), every
+//     column takes part in the merge, so readAll asks for all of them.
+//
+// With Options.Grain set to call, sample or episode nothing is merged and
+// the grain is fixed: skipped columns stay unread.
+func pqSkipped(pf *file.Reader, dests []*pqDest, bad map[int]bool, opt Options) (grain Grain, readIDs, readAll bool) {
+	if opt.Grain != "" && opt.Grain != GrainStep {
+		return "", false, false
+	}
+	var call, group, unknown bool
+	var steps []float64
+	for j, d := range dests {
+		if d.name == ColStep && d.num != nil {
+			steps = d.num
+		}
+		if d.name != ColCallID && d.name != ColGroup {
+			continue
+		}
+		present := false
+		switch {
+		case d.lazy:
+			var known bool
+			present, known = pqStringPresence(pf, j)
+			if !d.isStr || !known || (present && len(bad) > 0) {
+				unknown = true
+			}
+		case d.str != nil:
+			present = anyKept(d.str, bad, func(s string) bool { return s != "" })
+		case d.num != nil:
+			present = anyKept(d.num, bad, func(x float64) bool { return !math.IsNaN(x) })
+		}
+		if present && d.name == ColCallID {
+			call = true
+		} else if present {
+			group = true
+		}
+	}
+	switch {
+	case unknown:
+		return "", true, mayMerge(steps, bad)
+	case call:
+		return GrainCall, false, false
+	case group:
+		return GrainSample, false, false
+	}
+	return "", false, mayMerge(steps, bad)
+}
+
+// anyKept says whether a row not in bad has a value that ok accepts.
+func anyKept[T any](c []T, bad map[int]bool, ok func(T) bool) bool {
+	for i, x := range c {
+		if ok(x) && !bad[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// mayMerge says whether rows of one step could be merged: the step
+// column, less the rows in bad, has at least two rows, never decreases
+// and repeats a value.
+func mayMerge(steps []float64, bad map[int]bool) bool {
+	prev, rows, repeat := math.Inf(-1), 0, false
+	for i, x := range steps {
+		if bad[i] {
+			continue
+		}
+		if math.IsNaN(x) || x < prev {
+			return false
+		}
+		if rows > 0 && x == prev {
+			repeat = true
+		}
+		prev = x
+		rows++
+	}
+	return rows >= 2 && repeat
+}
+
+// pqStringPresence says whether the string column j holds a non-empty
+// value, from the row groups' statistics alone: a row group whose values
+// are all null (null count = value count) or whose largest value is ""
+// has none, one whose largest value is non-empty has one. known is false
+// when some row group has no such statistics.
+func pqStringPresence(pf *file.Reader, j int) (present, known bool) {
+	md := pf.MetaData()
+	for g := 0; g < pf.NumRowGroups(); g++ {
+		cc, err := md.RowGroup(g).ColumnChunk(j)
+		if err != nil {
+			return false, false
+		}
+		if cc.NumValues() == 0 {
+			continue
+		}
+		if ok, err := cc.StatsSet(); err != nil || !ok {
+			return false, false
+		}
+		st, err := cc.Statistics()
+		if err != nil || st == nil {
+			return false, false
+		}
+		if st.HasNullCount() && st.NullCount() >= cc.NumValues() {
+			continue
+		}
+		bs, ok := st.(*metadata.ByteArrayStatistics)
+		if !ok || !bs.HasMinMax() {
+			return false, false
+		}
+		if len(bs.Max()) > 0 {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// dropRows returns c without the rows in bad (keep rows remain), in place.
+func dropRows[T any](c []T, bad map[int]bool, keep int) []T {
+	out := c[:0]
+	for i, x := range c {
+		if !bad[i] {
+			out = append(out, x)
+		}
+	}
+	return out[:keep:keep]
 }
 
 // readPQColumn reads column j of every row group into d; nulls become NaN
@@ -296,7 +481,6 @@ func readPQColumn(pf *file.Reader, j int, d *pqDest) (err error) {
 	var f32 []float32
 	var bools []bool
 	var bas []parquet.ByteArray
-	nan := math.NaN()
 	off := 0
 	for g := 0; g < pf.NumRowGroups(); g++ {
 		rg := pf.RowGroup(g)
@@ -315,64 +499,48 @@ func readPQColumn(pf *file.Reader, j int, d *pqDest) (err error) {
 			}
 			var levels int64
 			var vals int
-			// put spreads the vals non-null values over the levels rows.
-			put := func(get func(k int) float64) {
-				dst := d.num[off+done : off+done+int(levels)]
-				if d.maxDef == 0 || vals == int(levels) {
-					for k := range dst {
-						dst[k] = get(k)
-					}
-					return
-				}
-				v := 0
-				for k := range dst {
-					if def[k] == d.maxDef && v < vals {
-						dst[k] = get(v)
-						v++
-					} else {
-						dst[k] = nan
-					}
-				}
-			}
+			dst := func() []float64 { return d.num[off+done : off+done+int(levels)] }
 			switch r := cr.(type) {
 			case *file.Float64ColumnChunkReader:
+				// Straight into the column; nulls are then spread in place.
 				if d.maxDef == 0 {
 					levels, vals, err = r.ReadBatch(int64(want), d.num[off+done:off+done+want], nil, nil)
 					break
 				}
-				f64 = growTo(f64, want)
-				levels, vals, err = r.ReadBatch(int64(want), f64, def, nil)
-				if err == nil {
-					put(func(k int) float64 { return f64[k] })
+				levels, vals, err = r.ReadBatch(int64(want), d.num[off+done:off+done+want], def, nil)
+				if err == nil && vals != int(levels) {
+					spreadInPlace(dst(), vals, def, d.maxDef)
 				}
 			case *file.Float32ColumnChunkReader:
 				f32 = growTo(f32, want)
 				levels, vals, err = r.ReadBatch(int64(want), f32, def, nil)
 				if err == nil {
-					put(func(k int) float64 { return float64(f32[k]) })
+					spreadConv(dst(), f32[:vals], def, d.maxDef)
 				}
 			case *file.Int64ColumnChunkReader:
 				i64 = growTo(i64, want)
 				levels, vals, err = r.ReadBatch(int64(want), i64, def, nil)
 				if err == nil {
-					put(func(k int) float64 { return float64(i64[k]) })
+					spreadConv(dst(), i64[:vals], def, d.maxDef)
 				}
 			case *file.Int32ColumnChunkReader:
 				i32 = growTo(i32, want)
 				levels, vals, err = r.ReadBatch(int64(want), i32, def, nil)
 				if err == nil {
-					put(func(k int) float64 { return float64(i32[k]) })
+					spreadConv(dst(), i32[:vals], def, d.maxDef)
 				}
 			case *file.BooleanColumnChunkReader:
 				bools = growTo(bools, want)
 				levels, vals, err = r.ReadBatch(int64(want), bools, def, nil)
 				if err == nil {
-					put(func(k int) float64 {
-						if bools[k] {
-							return 1
+					f64 = growTo(f64, vals)
+					for k, b := range bools[:vals] {
+						f64[k] = 0
+						if b {
+							f64[k] = 1
 						}
-						return 0
-					})
+					}
+					spreadConv(dst(), f64, def, d.maxDef)
 				}
 			case *file.ByteArrayColumnChunkReader:
 				bas = growTo(bas, want)
@@ -418,6 +586,49 @@ func readPQColumn(pf *file.Reader, j int, d *pqDest) (err error) {
 	return nil
 }
 
+// spreadInPlace spreads the vals non-null values packed at the front of
+// dst over its rows by definition level (def[k] == maxDef: a value, else
+// null = NaN). It works backwards, so no value is overwritten before it
+// is moved. Inconsistent levels (corrupt data) give wrong values, never a
+// panic.
+func spreadInPlace(dst []float64, vals int, def []int16, maxDef int16) {
+	nan := math.NaN()
+	v := vals - 1
+	for k := len(dst) - 1; k >= 0; k-- {
+		if def[k] == maxDef && v >= 0 {
+			dst[k] = dst[v]
+			v--
+		} else {
+			dst[k] = nan
+		}
+	}
+}
+
+// spreadConv writes the non-null values src into dst as float64: row k
+// takes the next value when def[k] == maxDef (or maxDef is 0: no nulls),
+// else NaN. Missing values (corrupt levels) are NaN too.
+func spreadConv[T float64 | float32 | int64 | int32](dst []float64, src []T, def []int16, maxDef int16) {
+	if maxDef == 0 || len(src) == len(dst) {
+		for k := range dst {
+			if k < len(src) {
+				dst[k] = float64(src[k])
+			} else {
+				dst[k] = math.NaN()
+			}
+		}
+		return
+	}
+	v := 0
+	for k := range dst {
+		if def[k] == maxDef && v < len(src) {
+			dst[k] = float64(src[v])
+			v++
+		} else {
+			dst[k] = math.NaN()
+		}
+	}
+}
+
 func growTo[T any](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n)
@@ -426,64 +637,221 @@ func growTo[T any](s []T, n int) []T {
 }
 
 // WriteParquet writes run as Parquet in rewardspy's layout (the columns of
-// WriteCSV): step, input_length and output_length as int64 when integral,
-// other numbers as float64, call_id as string, and nulls for missing values
-// (a component a record does not have). Snappy-compressed, row groups of
-// 64Ki rows. Run.Meta is stored as key/value metadata.
+// WriteCSV): step, input_length and output_length as int64 when every
+// present value of the whole column is an integer that float64 holds
+// exactly (|x| < 2^53, not -0), float64 otherwise; other numbers as
+// float64, call_id and other string columns as UTF-8 strings. Every column
+// is optional: a missing value (NaN, "", a component a record does not
+// have) is a null. Snappy-compressed, plain encoding, row groups of 64Ki
+// rows; Run.Meta is stored as key/value metadata (keys sorted). A run of
+// zero rows writes a valid file with the schema and no row groups. Cost is
+// linear in rows x columns.
 func WriteParquet(w io.Writer, run *Run) error {
 	cols := exportLayout(run)
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(false))
-	const group = 64 << 10
-	n := run.Len()
-	// An integer column is written as int64 only when every value of the
-	// whole column is integral (all row groups share one schema): decided
-	// once here, not per row group, so the export stays linear in rows.
-	asFloat := make([]bool, len(cols))
+	pc := make([]pqCol, len(cols))
 	for i, c := range cols {
-		asFloat[i] = c.kind == outInt && !allIntegral(c.num)
+		pc[i] = pqCol{name: c.name, num: c.num, str: c.str}
+		switch {
+		case c.kind == outString:
+			pc[i].kind = pqString
+		case c.kind == outInt && allIntegral(c.num):
+			pc[i].kind = pqIntFromFloat
+		default:
+			pc[i].kind = pqFloat
+		}
 	}
-	var fw *pqarrow.FileWriter
-	for from := 0; from < n || fw == nil; from += group {
-		to := from + group
-		if to > n {
-			to = n
+	return writePQ(w, pc, run.Len(), run.Meta)
+}
+
+// pqKind is the Parquet type of a written column.
+type pqKind int
+
+const (
+	pqFloat        pqKind = iota // optional double; NaN is null
+	pqIntFromFloat               // optional int64 from integral float64s; NaN is null
+	pqInt                        // optional int64 from int64s; never null
+	pqString                     // optional UTF-8 byte array; "" is null
+)
+
+// pqCol is one column to write. A nil value slice writes all nulls.
+type pqCol struct {
+	name string
+	kind pqKind
+	num  []float64
+	ints []int64
+	str  []string
+}
+
+// pqGroupRows is the number of rows per row group the writers use.
+const pqGroupRows = 64 << 10
+
+// writePQ writes cols (n rows each) with the low-level Parquet column
+// writers: one row group per pqGroupRows rows, each column written
+// straight from its slice.
+func writePQ(w io.Writer, cols []pqCol, n int, meta map[string]string) (err error) {
+	fields := make(schema.FieldList, len(cols))
+	for i, c := range cols {
+		var node schema.Node
+		switch c.kind {
+		case pqString:
+			node, err = schema.NewPrimitiveNodeLogical(c.name, parquet.Repetitions.Optional, schema.StringLogicalType{}, parquet.Types.ByteArray, 0, -1)
+		case pqInt, pqIntFromFloat:
+			node, err = schema.NewPrimitiveNodeLogical(c.name, parquet.Repetitions.Optional, schema.NewIntLogicalType(64, true), parquet.Types.Int64, 0, -1)
+		default:
+			node, err = schema.NewPrimitiveNode(c.name, parquet.Repetitions.Optional, parquet.Types.Double, -1, -1)
 		}
-		part := make([]outCol, len(cols))
-		for i, c := range cols {
-			part[i] = c
-			if c.num != nil {
-				part[i].num = c.num[from:to]
-			}
-			if c.str != nil {
-				part[i].str = c.str[from:to]
-			}
-			if asFloat[i] {
-				part[i].kind = outFloat
-			}
-		}
-		rec := buildRecord(part, to-from, run.Meta, nil)
-		if fw == nil {
-			var err error
-			fw, err = pqarrow.NewFileWriter(rec.Schema(), nopCloser{w}, props, pqarrow.DefaultWriterProps())
-			if err != nil {
-				rec.Release()
-				return err
-			}
-		}
-		err := fw.Write(rec)
-		rec.Release()
 		if err != nil {
-			fw.Close()
+			return fmt.Errorf("parquet column %q: %w", c.name, err)
+		}
+		fields[i] = node
+	}
+	root, err := schema.NewGroupNode("schema", parquet.Repetitions.Repeated, fields, -1)
+	if err != nil {
+		return fmt.Errorf("parquet schema: %w", err)
+	}
+	kv := make(metadata.KeyValueMetadata, 0, len(meta))
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := kv.Append(k, meta[k]); err != nil {
 			return err
 		}
-		if n == 0 {
-			break
+	}
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(false))
+	sink := &pqSink{w: w}
+	defer func() {
+		// The library reports some write failures by panicking, and words
+		// others its own way: say what the writer said.
+		p := recover()
+		switch {
+		case sink.err != nil:
+			err = fmt.Errorf("writing Parquet: %w", sink.err)
+		case p != nil:
+			err = fmt.Errorf("writing Parquet: %v", p)
+		}
+	}()
+	fw := file.NewParquetWriter(sink, root, file.WithWriterProps(props), file.WithWriteMetadata(kv))
+	def := make([]int16, min(n, pqGroupRows))
+	var f64 []float64
+	var i64 []int64
+	var bas []parquet.ByteArray
+	for from := 0; from < n; from += pqGroupRows {
+		to := min(from+pqGroupRows, n)
+		rows := to - from
+		def := def[:rows]
+		rg := fw.AppendRowGroup()
+		for _, c := range cols {
+			cw, err := rg.NextColumn()
+			if err != nil {
+				return err
+			}
+			nv := 0
+			switch c.kind {
+			case pqFloat:
+				f64 = growTo(f64, rows)
+				nv = pqDefFloat(def, f64, c.num, from)
+				_, err = cw.(*file.Float64ColumnChunkWriter).WriteBatch(f64[:nv], def, nil)
+			case pqIntFromFloat:
+				i64 = growTo(i64, rows)
+				if c.num != nil {
+					for k, x := range c.num[from:to] {
+						if x == x {
+							def[k] = 1
+							i64[nv] = int64(x)
+							nv++
+						} else {
+							def[k] = 0
+						}
+					}
+				} else {
+					clear(def)
+				}
+				_, err = cw.(*file.Int64ColumnChunkWriter).WriteBatch(i64[:nv], def, nil)
+			case pqInt:
+				if c.ints != nil {
+					for k := range def {
+						def[k] = 1
+					}
+					nv = rows
+					_, err = cw.(*file.Int64ColumnChunkWriter).WriteBatch(c.ints[from:to], def, nil)
+				} else {
+					clear(def)
+					_, err = cw.(*file.Int64ColumnChunkWriter).WriteBatch(nil, def, nil)
+				}
+			case pqString:
+				bas = growTo(bas, rows)
+				if c.str != nil {
+					for k, s := range c.str[from:to] {
+						if s != "" {
+							def[k] = 1
+							// The writer only reads the bytes: no copy.
+							bas[nv] = unsafe.Slice(unsafe.StringData(s), len(s))
+							nv++
+						} else {
+							def[k] = 0
+						}
+					}
+				} else {
+					clear(def)
+				}
+				_, err = cw.(*file.ByteArrayColumnChunkWriter).WriteBatch(bas[:nv], def, nil)
+				clear(bas[:nv]) // do not keep the strings alive
+			}
+			if err != nil {
+				return fmt.Errorf("parquet column %q: %w", c.name, err)
+			}
+			if err := cw.Close(); err != nil {
+				return fmt.Errorf("parquet column %q: %w", c.name, err)
+			}
+		}
+		if err := rg.Close(); err != nil {
+			return err
 		}
 	}
 	return fw.Close()
 }
 
-// nopCloser keeps pqarrow's FileWriter.Close from closing the caller's writer.
-type nopCloser struct{ io.Writer }
+// pqDefFloat fills def (1 = present) for num[from:from+len(def)] and packs
+// the present values into vals; it returns their count. A nil num is all
+// nulls.
+func pqDefFloat(def []int16, vals, num []float64, from int) int {
+	if num == nil {
+		clear(def)
+		return 0
+	}
+	nv := 0
+	for k, x := range num[from : from+len(def)] {
+		if x == x {
+			def[k] = 1
+			vals[nv] = x
+			nv++
+		} else {
+			def[k] = 0
+		}
+	}
+	return nv
+}
 
-func (nopCloser) Close() error { return nil }
+// pqSink is the Parquet writer's output: it keeps the first write error
+// and does not let the library close the caller's writer.
+type pqSink struct {
+	w   io.Writer
+	err error
+}
+
+func (s *pqSink) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	s.err = err
+	return n, err
+}
+
+func (*pqSink) Close() error { return nil }
