@@ -715,8 +715,16 @@ func writePQ(w io.Writer, cols []pqCol, n int, meta map[string]string) (err erro
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	seen := map[string]bool{}
 	for _, k := range keys {
-		if err := kv.Append(k, meta[k]); err != nil {
+		// Parquet metadata must be UTF-8; a log's own bytes may not be
+		// (a Trainer summary key copied from a broken line).
+		key := strings.ToValidUTF8(k, "\uFFFD")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if err := kv.Append(key, strings.ToValidUTF8(meta[k], "\uFFFD")); err != nil {
 			return err
 		}
 	}
