@@ -485,15 +485,7 @@ func mergeByStep(runs []*Run) *Run {
 			stepSet[s] = true
 		}
 	}
-	steps := make([]float64, 0, len(stepSet))
-	for s := range stepSet {
-		steps = append(steps, s)
-	}
-	sort.Float64s(steps)
-	rowOf := make(map[float64]int, len(steps))
-	for i, s := range steps {
-		rowOf[s] = i
-	}
+	steps, rowOf := sortedSteps(stepSet)
 	out := NewRun(len(steps))
 	out.Format, out.Grain, out.Meta = runs[0].Format, runs[0].Grain, map[string]string{}
 	out.SetColumn(ColStep, steps)

@@ -55,15 +55,7 @@ func buildForeign(name, format, timeKey string, points []foreignPoint, issues is
 			}
 		}
 	}
-	steps := make([]float64, 0, len(stepSet))
-	for s := range stepSet {
-		steps = append(steps, s)
-	}
-	sort.Float64s(steps)
-	rowOf := make(map[float64]int, len(steps))
-	for i, s := range steps {
-		rowOf[s] = i
-	}
+	steps, rowOf := sortedSteps(stepSet)
 	t := newTrainerTable(name, opt)
 	t.n = len(steps)
 	t.cols[ColStep] = steps
@@ -92,4 +84,19 @@ func buildForeign(name, format, timeKey string, points []foreignPoint, issues is
 		return nil, err
 	}
 	return run, nil
+}
+
+// sortedSteps returns the steps of a set in increasing order and the row
+// each one takes.
+func sortedSteps(set map[float64]bool) (steps []float64, rowOf map[float64]int) {
+	steps = make([]float64, 0, len(set))
+	for s := range set {
+		steps = append(steps, s)
+	}
+	sort.Float64s(steps)
+	rowOf = make(map[float64]int, len(steps))
+	for i, s := range steps {
+		rowOf[s] = i
+	}
+	return steps, rowOf
 }
