@@ -1,6 +1,10 @@
 package analysis
 
 import (
+	"fmt"
+	"math"
+	"sync"
+
 	"github.com/goodhart-rl/goodhart/ingest"
 )
 
@@ -10,62 +14,451 @@ import (
 // sample of it.
 const SampleRows = 1 << 20
 
+// SampleRecordColumn is the column a sampled Stream.Sample carries with
+// each row's 1-based record count in the whole run (rows with a finite
+// reward up to and including it, as alerts count records). The batch
+// detectors report it as the record of their evidence and alerts. It is
+// absent while the sample is the whole run.
+const SampleRecordColumn = "sample_record"
+
+// rewardspyFormat is the reader format of rewardspy's own JSONL call log:
+// call grain, fixed windows, so the engine can replay from the first chunk.
+const rewardspyFormat = "rewardspy-jsonl"
+
 // Stream is the streaming audit: feed it a run in consecutive chunks (as
 // ingest.Stream delivers them, or as a live log grows) and ask for the
-// report at any time. A run of at most SampleRows rows gets the report
-// Audit gives on the whole run, bit for bit.
+// report at any time. Its memory is bounded by SampleRows, not by the
+// length of the run:
 //
-// The zero value is not usable; make one with NewStream.
+//   - rewardspy's five streaming detectors see every row: each chunk is
+//     replayed into an Engine as it arrives, with Audit's replay rules
+//     (rows with a finite reward, components registered in the run's
+//     first-seen order). A rewardspy JSONL call log is replayed from the
+//     first chunk; for other formats the kind and windows are decided on
+//     the first SampleRows rows (on the whole run when it is shorter), as
+//     Audit decides them on the whole run, and the held rows replayed then.
+//   - the batch detectors, the headline's "how the reward moved" and the
+//     diagnosis judge the sample: every row while the run has at most
+//     SampleRows rows (the report is then Audit's on the whole run, bit for
+//     bit), beyond that every k-th row (rows 0, k, 2k, ...; k doubles each
+//     time the sample fills, so it holds between SampleRows/2 and
+//     SampleRows rows) plus the run's last row, each with its original step
+//     and record count, so evidence and alerts name real steps and records.
+//     Report.Sampled says when that happened.
+//
+// String columns other than group are not kept (no detector reads them).
+// A step column that first appears after rows without one leaves those
+// earlier rows' alert steps at their row index (Audit would leave them
+// missing).
+//
+// A Stream is safe for concurrent use: Report and Sample may run while
+// another goroutine adds chunks (they wait for each other). The zero value
+// is not usable; make one with NewStream.
 type Stream struct {
+	mu     sync.Mutex
 	cfg    Config
-	chunks []*ingest.Run
 	header *ingest.Run
+	limit  int // SampleRows (tests lower it)
+
+	n       int // rows added
+	records int // rows added with a finite reward
+	// Source, Format, Grain and Meta of the last chunk (the header's win).
+	source, format string
+	grain          ingest.Grain
+	meta           map[string]string
+
+	// The engine, once kind and windows are decided (nil before).
+	e       *Engine
+	kind    Kind
+	win     Windows
+	sawStep bool // a chunk had a step column
+
+	smp     sample
+	cumBuf  []int
+	pickBuf []int
+}
+
+// sample holds every every-th row of the run (global rows 0, every,
+// 2*every, ...), column by column, with each row's original index and
+// record count, and the run's last row when it is not among them.
+type sample struct {
+	every   int
+	rows    int
+	num     map[string][]float64
+	str     map[string][]string
+	names   []string // columns in first-seen order
+	origRow []int
+	rec     []int
+
+	tailRow, tailRec int
+	tailNum          map[string]float64
+	tailStr          map[string]string
 }
 
 // NewStream returns an empty streaming audit for cfg (validated as Audit
 // validates it).
 func NewStream(cfg Config) (*Stream, error) {
+	return newStream(cfg, SampleRows)
+}
+
+// newStream is NewStream with a sample of at most limit rows (even, >= 2).
+func newStream(cfg Config, limit int) (*Stream, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Stream{cfg: cfg}, nil
+	if limit < 2 {
+		limit = 2
+	}
+	limit &^= 1
+	return &Stream{cfg: cfg, limit: limit, smp: sample{every: 1,
+		num: map[string][]float64{}, str: map[string][]string{},
+		tailNum: map[string]float64{}, tailStr: map[string]string{}}}, nil
 }
 
-// Add appends the next rows of the run.
+// Add appends the next rows of the run (a nil or empty chunk is ignored).
+// The stream keeps no reference to chunk after Add returns.
 func (s *Stream) Add(chunk *ingest.Run) error {
 	if chunk == nil || chunk.Len() == 0 {
 		return nil
 	}
-	s.chunks = append(s.chunks, chunk)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.source, s.format, s.grain, s.meta = chunk.Source, chunk.Format, chunk.Grain, chunk.Meta
+	if s.e == nil && chunk.Format == rewardspyFormat && (chunk.Grain != ingest.GrainStep || s.cfg.Window > 0) {
+		// Call grain: fixed windows, and the kind is the format's.
+		s.decide(chunk, false)
+	}
+	if s.e == nil && s.n+chunk.Len() > s.limit {
+		// The held rows are the first limit rows: decide kind and windows
+		// on them, replay them, then stream the rest.
+		k := s.limit - s.n
+		if k > 0 {
+			s.addRows(chunk.Slice(0, k))
+			chunk = chunk.Slice(k, chunk.Len())
+		}
+		s.decide(s.sampleRun(false), true)
+	}
+	s.addRows(chunk)
 	return nil
 }
 
-// SetHeader records what the reader reported when the input ended (issues,
-// skipped and kept counts: the run ingest.Stream returns), for Run.
-func (s *Stream) SetHeader(h *ingest.Run) { s.header = h }
-
-// Records is how many rows have been added.
-func (s *Stream) Records() int {
-	n := 0
-	for _, c := range s.chunks {
-		n += c.Len()
+// decide fixes the kind and windows from run (Audit's rules on it) and
+// starts the engine; replay pushes run's rows into it.
+func (s *Stream) decide(run *ingest.Run, replayRun bool) {
+	cfg := s.cfg
+	kind := AuditKind(run, cfg)
+	cfg.Kind = kind
+	five, _, _ := selectDetectors(cfg.Detectors, nil, kind) // names were validated by NewStream
+	win := WindowFor(run, cfg)
+	e := NewEngine(cfg, win)
+	e.setWant(five)
+	e.SetGrain(run.Grain)
+	s.e, s.kind, s.win = e, kind, win
+	if replayRun {
+		if reward, ok := run.Column(ingest.ColReward); ok {
+			replayFrom(e, run, reward, 0, false)
+		}
+		_, s.sawStep = run.Column(ingest.ColStep)
 	}
-	return n
 }
 
-// Sample is the run the batch detectors judge: every row added so far when
-// there are at most SampleRows, else an evenly spaced sample of them.
-func (s *Stream) Sample() *ingest.Run {
-	run := ingest.Concat(s.chunks...)
-	if s.header != nil {
-		run.Source, run.Format, run.Grain, run.Meta = s.header.Source, s.header.Format, s.header.Grain, s.header.Meta
-		run.Issues, run.Skipped, run.Kept = s.header.Issues, s.header.Skipped, s.header.Kept
+// addRows replays c into the engine (when started) and samples its rows.
+func (s *Stream) addRows(c *ingest.Run) {
+	n := c.Len()
+	if n == 0 {
+		return
+	}
+	g0 := s.n
+	cum := s.cumBuf[:0]
+	if reward, ok := c.Column(ingest.ColReward); ok {
+		for _, r := range reward {
+			if !math.IsNaN(r) && !math.IsInf(r, 0) {
+				s.records++
+			}
+			cum = append(cum, s.records)
+		}
+	} else {
+		for i := 0; i < n; i++ {
+			cum = append(cum, s.records)
+		}
+	}
+	s.cumBuf = cum
+	if s.e != nil {
+		if reward, ok := c.Column(ingest.ColReward); ok {
+			replayFrom(s.e, c, reward, g0, s.sawStep)
+		}
+		if c.Has(ingest.ColStep) {
+			s.sawStep = true
+		}
+	}
+	s.sampleAdd(c, g0, cum)
+	s.n += n
+}
+
+// sampleAdd keeps the rows of c (global rows g0...) that fall on the
+// sample's stride, halving the sample (keeping every other row, doubling
+// the stride) whenever it is full, and remembers c's last row.
+func (s *Stream) sampleAdd(c *ingest.Run, g0 int, cum []int) {
+	sm := &s.smp
+	for _, name := range c.Columns() {
+		if c.IsString(name) {
+			if name != ingest.ColGroup {
+				continue
+			}
+			if _, ok := sm.str[name]; !ok {
+				if _, isNum := sm.num[name]; !isNum {
+					sm.str[name] = make([]string, sm.rows, max(sm.rows, 1024))
+					sm.names = append(sm.names, name)
+				}
+			}
+			continue
+		}
+		if _, ok := sm.num[name]; !ok {
+			if _, isStr := sm.str[name]; isStr {
+				continue
+			}
+			col := make([]float64, sm.rows, max(sm.rows, 1024))
+			for i := range col {
+				col[i] = math.NaN()
+			}
+			sm.num[name] = col
+			sm.names = append(sm.names, name)
+		}
+	}
+	n := c.Len()
+	i := 0
+	if r := g0 % sm.every; r != 0 {
+		i = sm.every - r
+	}
+	pick := s.pickBuf[:0]
+	for i < n {
+		if sm.rows+len(pick) == s.limit {
+			sm.appendRows(c, pick, g0, cum)
+			pick = pick[:0]
+			sm.halve()
+			if r := (g0 + i) % sm.every; r != 0 {
+				i += sm.every - r
+				continue
+			}
+		}
+		pick = append(pick, i)
+		i += sm.every
+	}
+	sm.appendRows(c, pick, g0, cum)
+	s.pickBuf = pick[:0]
+	// The run's last row, for when it is not on the stride.
+	last := n - 1
+	sm.tailRow, sm.tailRec = g0+last, cum[last]
+	for name := range sm.num {
+		v := math.NaN()
+		if col, ok := c.Column(name); ok {
+			v = col[last]
+		}
+		sm.tailNum[name] = v
+	}
+	for name := range sm.str {
+		v := ""
+		if col, ok := c.StringColumn(name); ok {
+			v = col[last]
+		}
+		sm.tailStr[name] = v
+	}
+}
+
+// appendRows appends rows pick of c (global rows g0+pick[i]) to the sample.
+func (sm *sample) appendRows(c *ingest.Run, pick []int, g0 int, cum []int) {
+	if len(pick) == 0 {
+		return
+	}
+	for name, col := range sm.num {
+		if src, ok := c.Column(name); ok {
+			for _, p := range pick {
+				col = append(col, src[p])
+			}
+		} else {
+			for range pick {
+				col = append(col, math.NaN())
+			}
+		}
+		sm.num[name] = col
+	}
+	for name, col := range sm.str {
+		if src, ok := c.StringColumn(name); ok {
+			for _, p := range pick {
+				col = append(col, src[p])
+			}
+		} else {
+			for range pick {
+				col = append(col, "")
+			}
+		}
+		sm.str[name] = col
+	}
+	for _, p := range pick {
+		sm.origRow = append(sm.origRow, g0+p)
+		sm.rec = append(sm.rec, cum[p])
+	}
+	sm.rows += len(pick)
+}
+
+// halve keeps every other sample row (global rows 0, 2*every, 4*every...)
+// and doubles the stride.
+func (sm *sample) halve() {
+	m := (sm.rows + 1) / 2
+	for name, col := range sm.num {
+		for p := 0; p < m; p++ {
+			col[p] = col[2*p]
+		}
+		sm.num[name] = col[:m]
+	}
+	for name, col := range sm.str {
+		for p := 0; p < m; p++ {
+			col[p] = col[2*p]
+		}
+		clear(col[m:])
+		sm.str[name] = col[:m]
+	}
+	for p := 0; p < m; p++ {
+		sm.origRow[p] = sm.origRow[2*p]
+		sm.rec[p] = sm.rec[2*p]
+	}
+	sm.origRow, sm.rec = sm.origRow[:m], sm.rec[:m]
+	sm.rows = m
+	sm.every *= 2
+}
+
+// sampled reports whether the sample leaves rows out.
+func (s *Stream) sampled() bool { return s.smp.every > 1 }
+
+// sampleRun builds the sample as a Run: the sample rows, then the run's
+// last row when it is off the stride; when rows are left out, a step
+// column (the original row index when the run has none) and
+// SampleRecordColumn. With copyCols false the numeric columns share the
+// stream's storage: the run must not outlive the lock.
+func (s *Stream) sampleRun(copyCols bool) *ingest.Run {
+	sm := &s.smp
+	m := sm.rows
+	withTail := s.n > 0 && (s.n-1)%sm.every != 0
+	total := m
+	if withTail {
+		total++
+	}
+	run := ingest.NewRun(total)
+	run.Source, run.Format, run.Grain, run.Meta = s.source, s.format, s.grain, s.meta
+	if h := s.header; h != nil {
+		run.Source, run.Format, run.Grain, run.Meta = h.Source, h.Format, h.Grain, h.Meta
+		run.Issues, run.Skipped, run.Kept = h.Issues, h.Skipped, h.Kept
+	}
+	for _, name := range sm.names {
+		if col, ok := sm.num[name]; ok {
+			var out []float64
+			if copyCols {
+				out = make([]float64, m, total)
+				copy(out, col)
+			} else {
+				out = col[:m]
+			}
+			if withTail {
+				out = append(out, sm.tailNum[name])
+				if !copyCols {
+					sm.num[name] = out[:m]
+				}
+			}
+			run.SetColumn(name, out)
+			continue
+		}
+		col := sm.str[name]
+		out := make([]string, m, total)
+		copy(out, col)
+		if withTail {
+			out = append(out, sm.tailStr[name])
+		}
+		run.SetStringColumn(name, out)
+	}
+	if s.sampled() {
+		rec := make([]float64, 0, total)
+		for _, r := range sm.rec {
+			rec = append(rec, float64(r))
+		}
+		if withTail {
+			rec = append(rec, float64(sm.tailRec))
+		}
+		run.SetColumn(SampleRecordColumn, rec)
+		if _, ok := sm.num[ingest.ColStep]; !ok {
+			steps := make([]float64, 0, total)
+			for _, r := range sm.origRow {
+				steps = append(steps, float64(r))
+			}
+			if withTail {
+				steps = append(steps, float64(sm.tailRow))
+			}
+			run.SetColumn(ingest.ColStep, steps)
+		}
 	}
 	return run
 }
 
+// SetHeader records what the reader reported when the input ended (the
+// header run ingest.Stream returns: Source, Format, Grain, Meta, issues,
+// skipped and kept counts); Sample and Report then carry them.
+func (s *Stream) SetHeader(h *ingest.Run) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.header = h
+}
+
+// Records is how many rows have been added.
+func (s *Stream) Records() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// Sample is the run the batch detectors judge, as a new Run the caller
+// owns: every row added so far while there are at most SampleRows (string
+// columns other than group left out), else every k-th row plus the last
+// row, with a step column holding each row's original step (its row index
+// in the run when the run has none) and SampleRecordColumn holding its
+// original record count.
+func (s *Stream) Sample() *ingest.Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sampleRun(true)
+}
+
 // Report is the audit of the rows added so far. It can be called at any
-// time and does not change the stream.
+// time and does not change the stream. While the stream holds at most
+// SampleRows rows it is Audit's report on them, bit for bit; beyond that
+// the five streaming detectors, Records and Summary still cover every row,
+// the batch detectors, headline and diagnosis judge the sample, and
+// Report.Sampled says so.
 func (s *Stream) Report() (*Report, error) {
-	return Audit(s.Sample(), s.cfg)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	run := s.sampleRun(false)
+	if s.e == nil {
+		// Kind and windows are not decided yet: every row is held.
+		return Audit(run, s.cfg)
+	}
+	cfg := s.cfg
+	cfg.Kind = s.kind
+	_, batch, err := selectDetectors(cfg.Detectors, nil, s.kind)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := run.Column(ingest.ColReward); run.Len() > 0 && !ok {
+		return nil, fmt.Errorf("%w: %w", ErrNoReward, ingest.NoRewardError(run))
+	}
+	outs := make([]batchOut, len(batch))
+	for i, d := range batch {
+		outs[i] = runBatch(d, run, cfg)
+	}
+	rep, err := assemble(s.e, run, cfg, s.win, batch, outs)
+	if err != nil {
+		return nil, err
+	}
+	if s.sampled() {
+		rep.Sampled = &Sampled{Rows: run.Len(), Of: s.n, Every: s.smp.every}
+	}
+	return rep, nil
 }

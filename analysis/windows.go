@@ -66,7 +66,17 @@ type recordCounter struct {
 	cum []int
 }
 
+// newRecordCounter counts run's records. A sample made by Stream carries
+// the original record count of each row in its SampleRecordColumn; that
+// column is used as is.
 func newRecordCounter(run *ingest.Run) recordCounter {
+	if rec, ok := run.Column(SampleRecordColumn); ok {
+		cum := make([]int, len(rec))
+		for i, v := range rec {
+			cum[i] = int(v)
+		}
+		return recordCounter{cum: cum}
+	}
 	reward, ok := run.Column(ingest.ColReward)
 	if !ok {
 		return recordCounter{}
