@@ -82,13 +82,14 @@ type Stream struct {
 // 2*every, ...), column by column, with each row's original index and
 // record count, and the run's last row when it is not among them.
 type sample struct {
+	limit   int
 	every   int
 	rows    int
 	num     map[string][]float64
 	str     map[string][]string
-	names   []string // columns in first-seen order
-	origRow []int
-	rec     []int
+	names   []string  // columns in first-seen order
+	origRow []float64 // each row's index in the run
+	rec     []float64 // each row's record count (SampleRecordColumn)
 
 	tailRow, tailRec int
 	tailNum          map[string]float64
@@ -110,7 +111,7 @@ func newStream(cfg Config, limit int) (*Stream, error) {
 		limit = 2
 	}
 	limit &^= 1
-	return &Stream{cfg: cfg, limit: limit, smp: sample{every: 1,
+	return &Stream{cfg: cfg, limit: limit, smp: sample{limit: limit, every: 1,
 		num: map[string][]float64{}, str: map[string][]string{},
 		tailNum: map[string]float64{}, tailStr: map[string]string{}}}, nil
 }
@@ -271,6 +272,7 @@ func (sm *sample) appendRows(c *ingest.Run, pick []int, g0 int, cum []int) {
 		return
 	}
 	for name, col := range sm.num {
+		col = grow(col, len(pick), sm.limit)
 		if src, ok := c.Column(name); ok {
 			for _, p := range pick {
 				col = append(col, src[p])
@@ -283,6 +285,7 @@ func (sm *sample) appendRows(c *ingest.Run, pick []int, g0 int, cum []int) {
 		sm.num[name] = col
 	}
 	for name, col := range sm.str {
+		col = grow(col, len(pick), sm.limit)
 		if src, ok := c.StringColumn(name); ok {
 			for _, p := range pick {
 				col = append(col, src[p])
@@ -294,11 +297,27 @@ func (sm *sample) appendRows(c *ingest.Run, pick []int, g0 int, cum []int) {
 		}
 		sm.str[name] = col
 	}
+	sm.origRow = grow(sm.origRow, len(pick), sm.limit)
+	sm.rec = grow(sm.rec, len(pick), sm.limit)
 	for _, p := range pick {
-		sm.origRow = append(sm.origRow, g0+p)
-		sm.rec = append(sm.rec, cum[p])
+		sm.origRow = append(sm.origRow, float64(g0+p))
+		sm.rec = append(sm.rec, float64(cum[p]))
 	}
 	sm.rows += len(pick)
+}
+
+// grow makes room for k more elements in s: doubling, but never past
+// limit+1 (the sample's most rows plus the run's last row), so a full
+// sample wastes no capacity.
+func grow[T any](s []T, k, limit int) []T {
+	need := len(s) + k
+	if need <= cap(s) {
+		return s
+	}
+	c := max(need, min(2*cap(s), limit+1), 1024)
+	out := make([]T, len(s), c)
+	copy(out, s)
+	return out
 }
 
 // halve keeps every other sample row (global rows 0, 2*every, 4*every...)
@@ -322,6 +341,8 @@ func (sm *sample) halve() {
 		sm.origRow[p] = sm.origRow[2*p]
 		sm.rec[p] = sm.rec[2*p]
 	}
+	clear(sm.origRow[m:])
+	clear(sm.rec[m:])
 	sm.origRow, sm.rec = sm.origRow[:m], sm.rec[:m]
 	sm.rows = m
 	sm.every *= 2
@@ -351,20 +372,8 @@ func (s *Stream) sampleRun(copyCols bool) *ingest.Run {
 	}
 	for _, name := range sm.names {
 		if col, ok := sm.num[name]; ok {
-			var out []float64
-			if copyCols {
-				out = make([]float64, m, total)
-				copy(out, col)
-			} else {
-				out = col[:m]
-			}
-			if withTail {
-				out = append(out, sm.tailNum[name])
-				if !copyCols {
-					sm.num[name] = out[:m]
-				}
-			}
-			run.SetColumn(name, out)
+			run.SetColumn(name, withLast(&col, sm.tailNum[name], withTail, copyCols))
+			sm.num[name] = col
 			continue
 		}
 		col := sm.str[name]
@@ -376,26 +385,33 @@ func (s *Stream) sampleRun(copyCols bool) *ingest.Run {
 		run.SetStringColumn(name, out)
 	}
 	if s.sampled() {
-		rec := make([]float64, 0, total)
-		for _, r := range sm.rec {
-			rec = append(rec, float64(r))
-		}
-		if withTail {
-			rec = append(rec, float64(sm.tailRec))
-		}
-		run.SetColumn(SampleRecordColumn, rec)
+		run.SetColumn(SampleRecordColumn, withLast(&sm.rec, float64(sm.tailRec), withTail, copyCols))
 		if _, ok := sm.num[ingest.ColStep]; !ok {
-			steps := make([]float64, 0, total)
-			for _, r := range sm.origRow {
-				steps = append(steps, float64(r))
-			}
-			if withTail {
-				steps = append(steps, float64(sm.tailRow))
-			}
-			run.SetColumn(ingest.ColStep, steps)
+			run.SetColumn(ingest.ColStep, withLast(&sm.origRow, float64(sm.tailRow), withTail, copyCols))
 		}
 	}
 	return run
+}
+
+// withLast returns *col with last appended when add, as a copy when
+// copyCols, else sharing *col's storage (which it may move: *col is
+// updated and keeps its length).
+func withLast(col *[]float64, last float64, add, copyCols bool) []float64 {
+	m := len(*col)
+	if copyCols {
+		out := make([]float64, m, m+1)
+		copy(out, *col)
+		if add {
+			out = append(out, last)
+		}
+		return out
+	}
+	if !add {
+		return *col
+	}
+	out := append(*col, last)
+	*col = out[:m]
+	return out
 }
 
 // SetHeader records what the reader reported when the input ended (the
