@@ -74,6 +74,7 @@ type Stream struct {
 	sawStep bool // a chunk had a step column
 
 	smp     sample
+	group   groupStream // the group detector on every row
 	cumBuf  []int
 	pickBuf []int
 }
@@ -111,7 +112,7 @@ func newStream(cfg Config, limit int) (*Stream, error) {
 		limit = 2
 	}
 	limit &^= 1
-	return &Stream{cfg: cfg, limit: limit, smp: sample{limit: limit, every: 1,
+	return &Stream{cfg: cfg, limit: limit, group: newGroupStream(), smp: sample{limit: limit, every: 1,
 		num: map[string][]float64{}, str: map[string][]string{},
 		tailNum: map[string]float64{}, tailStr: map[string]string{}}}, nil
 }
@@ -188,9 +189,10 @@ func (s *Stream) addRows(c *ingest.Run) {
 		if reward, ok := c.Column(ingest.ColReward); ok {
 			replayFrom(s.e, c, reward, g0, s.sawStep)
 		}
-		if c.Has(ingest.ColStep) {
-			s.sawStep = true
-		}
+	}
+	s.group.add(c, g0, cum, s.sawStep)
+	if c.Has(ingest.ColStep) {
+		s.sawStep = true
 	}
 	s.sampleAdd(c, g0, cum)
 	s.n += n
@@ -468,6 +470,10 @@ func (s *Stream) Report() (*Report, error) {
 	outs := make([]batchOut, len(batch))
 	for i, d := range batch {
 		outs[i] = runBatch(d, run, cfg)
+		if d.Name() == DetGroup && outs[i].ran && outs[i].err == nil && s.sampled() {
+			// A sample splits groups: use the rule applied to every row.
+			outs[i].res, outs[i].alerts = s.group.result(run)
+		}
 	}
 	rep, err := assemble(s.e, run, cfg, s.win, batch, outs)
 	if err != nil {

@@ -466,3 +466,118 @@ func TestStreamReportDoesNotDisturb(t *testing.T) {
 		}
 	}
 }
+
+// groupPart is the group detector's result and alerts in a report.
+func groupPart(t *testing.T, rep *Report) string {
+	t.Helper()
+	var res []NamedResult
+	for _, d := range rep.Detectors {
+		if d.Name == DetGroup {
+			res = append(res, d)
+		}
+	}
+	var al []Alert
+	for _, a := range rep.Alerts {
+		if a.Detector == DetGroup {
+			al = append(al, a)
+		}
+	}
+	b, err := json.Marshal(struct {
+		D []NamedResult
+		A []Alert
+	}{res, al})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestStreamGroupExactWhenSampled: a sample would split GRPO groups, so
+// the stream applies the group rule to every row: on a long run its result
+// and alerts equal Audit's on the whole run, and the collapse that starts
+// late is caught at its real step.
+func TestStreamGroupExactWhenSampled(t *testing.T) {
+	const limit = 2048
+	n, collapse := 60_000, 40_000
+	build := func(kind string) *ingest.Run {
+		run := ingest.NewRun(n)
+		run.Source, run.Format = "groups.jsonl", "jsonl"
+		step := streamSeq(n, func(i int) float64 { return float64(i) })
+		var reward []float64
+		switch kind {
+		case "zero_std_frac":
+			run.Grain = ingest.GrainStep
+			reward = streamSeq(n, func(i int) float64 { return 0.5 + 0.1*math.Sin(float64(i)) })
+			run.SetColumn(ingest.ColZeroStdFrac, streamSeq(n, func(i int) float64 {
+				if i%3 == 1 {
+					return math.NaN()
+				}
+				if i >= collapse {
+					return 0.8
+				}
+				return 0.2
+			}))
+		default:
+			run.Grain = ingest.GrainSample
+			reward = streamSeq(n, func(i int) float64 {
+				if i >= collapse {
+					return 1
+				}
+				return float64(i%4) / 3
+			})
+			if kind == "string" {
+				ids := make([]string, n)
+				for i := range ids {
+					ids[i] = fmt.Sprint("g", i/4)
+				}
+				run.SetStringColumn(ingest.ColGroup, ids)
+			} else {
+				run.SetColumn(ingest.ColGroup, streamSeq(n, func(i int) float64 { return float64(i / 4) }))
+			}
+		}
+		run.SetColumn(ingest.ColStep, step)
+		run.SetColumn(ingest.ColReward, reward)
+		return run
+	}
+	for _, kind := range []string{"numeric", "string", "zero_std_frac"} {
+		t.Run(kind, func(t *testing.T) {
+			run := build(kind)
+			cfg := Config{Detectors: []string{DetGroup}}
+			want, err := Audit(run, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, size := range []int{999, 4096} {
+				got, err := streamChunks(t, run, cfg, size, limit).Report()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Sampled == nil {
+					t.Fatal("not sampled")
+				}
+				if g, w := groupPart(t, got), groupPart(t, want); g != w {
+					t.Fatalf("chunks of %d: group differs from Audit's\n got %s\nwant %s", size, g, w)
+				}
+				var first *Alert
+				for i := range got.Alerts {
+					if got.Alerts[i].Detector == DetGroup {
+						first = &got.Alerts[i]
+						break
+					}
+				}
+				if first == nil || first.RunStep < float64(collapse) || first.RunStep > float64(collapse+2000) {
+					t.Fatalf("chunks of %d: first group alert %+v, want one soon after step %d", size, first, collapse)
+				}
+			}
+		})
+	}
+}
+
+// streamSeq returns n values f(0), f(1), ...
+func streamSeq(n int, f func(i int) float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = f(i)
+	}
+	return out
+}
