@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -44,7 +45,13 @@ const rewardspyFormat = "rewardspy-jsonl"
 //     time the sample fills, so it holds between SampleRows/2 and
 //     SampleRows rows) plus the run's last row, each with its original step
 //     and record count, so evidence and alerts name real steps and records.
-//     Report.Sampled says when that happened.
+//     Rows carrying a sparse held-out value (an eval.* or Config.Gold column
+//     with values on at most half of a chunk's rows) are kept besides the
+//     stride, at most SampleRows/4 of them (every m-th such row, m doubling
+//     as needed), so a metric logged now and then is not thinned away.
+//     The group detector is the exception: its rule is applied to every
+//     row as it arrives (a sample would split the groups), so its result is
+//     exact. Report.Sampled says when the report judged a sample.
 //
 // String columns other than group are not kept (no detector reads them).
 // A step column that first appears after rows without one leaves those
@@ -73,10 +80,13 @@ type Stream struct {
 	win     Windows
 	sawStep bool // a chunk had a step column
 
-	smp     sample
-	group   groupStream // the group detector on every row
-	cumBuf  []int
-	pickBuf []int
+	smp      sample
+	group    groupStream // the group detector on every row
+	cumBuf   []int
+	pickBuf  []int
+	markBuf  []int32
+	markOn   []bool
+	marksBuf []int
 }
 
 // sample holds every every-th row of the run (global rows 0, every,
@@ -91,6 +101,10 @@ type sample struct {
 	names   []string  // columns in first-seen order
 	origRow []float64 // each row's index in the run
 	rec     []float64 // each row's record count (SampleRecordColumn)
+	markOrd []int32   // a marker row's ordinal among marker rows; -1 for none
+
+	marks     int32 // marker rows seen
+	markEvery int   // marker rows kept: those with ordinal % markEvery == 0
 
 	tailRow, tailRec int
 	tailNum          map[string]float64
@@ -112,7 +126,7 @@ func newStream(cfg Config, limit int) (*Stream, error) {
 		limit = 2
 	}
 	limit &^= 1
-	return &Stream{cfg: cfg, limit: limit, group: newGroupStream(), smp: sample{limit: limit, every: 1,
+	return &Stream{cfg: cfg, limit: limit, group: newGroupStream(), smp: sample{limit: limit, every: 1, markEvery: 1,
 		num: map[string][]float64{}, str: map[string][]string{},
 		tailNum: map[string]float64{}, tailStr: map[string]string{}}}, nil
 }
@@ -229,26 +243,53 @@ func (s *Stream) sampleAdd(c *ingest.Run, g0 int, cum []int) {
 		}
 	}
 	n := c.Len()
-	i := 0
+	marks := s.markRows(c)
+	mi := 0
+	i := 0 // the next row on the stride
 	if r := g0 % sm.every; r != 0 {
 		i = sm.every - r
 	}
-	pick := s.pickBuf[:0]
-	for i < n {
+	pick, pmark := s.pickBuf[:0], s.markBuf[:0]
+	for {
+		// The next candidate: a row on the stride or a marker row.
+		p, isMark := -1, false
+		if mi < len(marks) && marks[mi] <= i {
+			p, isMark = marks[mi], true
+			mi++
+			if p == i {
+				i += sm.every
+			}
+		} else if i < n {
+			p = i
+			i += sm.every
+		} else {
+			break
+		}
+		ord := int32(-1)
+		if isMark {
+			ord = sm.marks
+			sm.marks++
+		}
+		if !sm.keeps(g0+p, ord) {
+			continue
+		}
 		if sm.rows+len(pick) == s.limit {
-			sm.appendRows(c, pick, g0, cum)
-			pick = pick[:0]
-			sm.halve()
+			sm.appendRows(c, pick, pmark, g0, cum)
+			pick, pmark = pick[:0], pmark[:0]
+			sm.halve(s.limit)
+			i = p + 1
 			if r := (g0 + i) % sm.every; r != 0 {
 				i += sm.every - r
+			}
+			if !sm.keeps(g0+p, ord) {
 				continue
 			}
 		}
-		pick = append(pick, i)
-		i += sm.every
+		pick = append(pick, p)
+		pmark = append(pmark, ord)
 	}
-	sm.appendRows(c, pick, g0, cum)
-	s.pickBuf = pick[:0]
+	sm.appendRows(c, pick, pmark, g0, cum)
+	s.pickBuf, s.markBuf = pick[:0], pmark[:0]
 	// The run's last row, for when it is not on the stride.
 	last := n - 1
 	sm.tailRow, sm.tailRec = g0+last, cum[last]
@@ -268,8 +309,16 @@ func (s *Stream) sampleAdd(c *ingest.Run, g0 int, cum []int) {
 	}
 }
 
-// appendRows appends rows pick of c (global rows g0+pick[i]) to the sample.
-func (sm *sample) appendRows(c *ingest.Run, pick []int, g0 int, cum []int) {
+// keeps says whether the sample keeps global row g: on the stride, or a
+// marker row (ord >= 0, its ordinal among marker rows) on the markers'
+// stride.
+func (sm *sample) keeps(g int, ord int32) bool {
+	return g%sm.every == 0 || (ord >= 0 && int(ord)%sm.markEvery == 0)
+}
+
+// appendRows appends rows pick of c (global rows g0+pick[i], marker
+// ordinals mark[i], -1 for none) to the sample.
+func (sm *sample) appendRows(c *ingest.Run, pick []int, mark []int32, g0 int, cum []int) {
 	if len(pick) == 0 {
 		return
 	}
@@ -301,9 +350,11 @@ func (sm *sample) appendRows(c *ingest.Run, pick []int, g0 int, cum []int) {
 	}
 	sm.origRow = grow(sm.origRow, len(pick), sm.limit)
 	sm.rec = grow(sm.rec, len(pick), sm.limit)
-	for _, p := range pick {
+	sm.markOrd = grow(sm.markOrd, len(pick), sm.limit)
+	for k, p := range pick {
 		sm.origRow = append(sm.origRow, float64(g0+p))
 		sm.rec = append(sm.rec, float64(cum[p]))
+		sm.markOrd = append(sm.markOrd, mark[k])
 	}
 	sm.rows += len(pick)
 }
@@ -322,32 +373,104 @@ func grow[T any](s []T, k, limit int) []T {
 	return out
 }
 
-// halve keeps every other sample row (global rows 0, 2*every, 4*every...)
-// and doubles the stride.
-func (sm *sample) halve() {
-	m := (sm.rows + 1) / 2
+// halve doubles the stride and keeps the rows on it (every other stride
+// row), and marker rows on the markers' stride, which doubles until at
+// most limit/4 marker rows remain; at most 3/4 of limit rows remain.
+func (sm *sample) halve(limit int) {
+	sm.every *= 2
+	for {
+		k := 0
+		for _, o := range sm.markOrd {
+			if o >= 0 && int(o)%sm.markEvery == 0 {
+				k++
+			}
+		}
+		if k <= limit/4 {
+			break
+		}
+		sm.markEvery *= 2
+	}
+	keep := make([]int, 0, sm.rows/2+1)
+	for p := 0; p < sm.rows; p++ {
+		if sm.keeps(int(sm.origRow[p]), sm.markOrd[p]) {
+			keep = append(keep, p)
+		}
+	}
+	m := len(keep)
 	for name, col := range sm.num {
-		for p := 0; p < m; p++ {
-			col[p] = col[2*p]
+		for w, p := range keep {
+			col[w] = col[p]
 		}
 		sm.num[name] = col[:m]
 	}
 	for name, col := range sm.str {
-		for p := 0; p < m; p++ {
-			col[p] = col[2*p]
+		for w, p := range keep {
+			col[w] = col[p]
 		}
 		clear(col[m:])
 		sm.str[name] = col[:m]
 	}
-	for p := 0; p < m; p++ {
-		sm.origRow[p] = sm.origRow[2*p]
-		sm.rec[p] = sm.rec[2*p]
+	for w, p := range keep {
+		sm.origRow[w], sm.rec[w], sm.markOrd[w] = sm.origRow[p], sm.rec[p], sm.markOrd[p]
 	}
-	clear(sm.origRow[m:])
-	clear(sm.rec[m:])
-	sm.origRow, sm.rec = sm.origRow[:m], sm.rec[:m]
+	sm.origRow, sm.rec, sm.markOrd = sm.origRow[:m], sm.rec[:m], sm.markOrd[:m]
 	sm.rows = m
-	sm.every *= 2
+}
+
+// markRows returns the rows of c (in order) that carry a finite value in a
+// sparse held-out column: an eval.* column or a Config.Gold column (as
+// the divergence detector finds it) with values on at most half of c's
+// rows. The sample keeps such rows besides its stride, so a held-out
+// metric logged now and then is not thinned away (or missed entirely when
+// its rows fall between the stride's).
+func (s *Stream) markRows(c *ingest.Run) []int {
+	var cols [][]float64
+	for _, m := range c.EvalMetrics() {
+		col, _ := c.Column(ingest.EvalPrefix + m)
+		cols = append(cols, col)
+	}
+	for _, g := range s.cfg.Gold {
+		name := strings.TrimPrefix(strings.TrimSpace(g), ingest.EvalPrefix)
+		for _, n := range []string{name, ingest.ExtraPrefix + name, ingest.ComponentPrefix + name} {
+			if col, ok := c.Column(n); ok {
+				cols = append(cols, col)
+				break
+			}
+		}
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	n := c.Len()
+	on := s.markOn[:0]
+	for range n {
+		on = append(on, false)
+	}
+	for _, col := range cols {
+		k := 0
+		for _, v := range col {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				k++
+			}
+		}
+		if k == 0 || 2*k > n {
+			continue // dense (or empty here): the stride samples it well
+		}
+		for i, v := range col {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				on[i] = true
+			}
+		}
+	}
+	s.markOn = on
+	marks := s.marksBuf[:0]
+	for i, b := range on {
+		if b {
+			marks = append(marks, i)
+		}
+	}
+	s.marksBuf = marks
+	return marks
 }
 
 // sampled reports whether the sample leaves rows out.

@@ -581,3 +581,63 @@ func streamSeq(n int, f func(i int) float64) []float64 {
 	}
 	return out
 }
+
+// TestStreamKeepsSparseEvalRows: a held-out score logged on its own rows
+// every 2,000 rows, always between the sample's stride rows. The sample
+// keeps those rows, so divergence still judges the score (and catches the
+// reward rising while it falls) as Audit does on the whole run.
+func TestStreamKeepsSparseEvalRows(t *testing.T) {
+	const limit = 4096
+	n := 100_000
+	run := ingest.NewRun(n)
+	run.Source, run.Format, run.Grain = "evals.jsonl", "jsonl", ingest.GrainSample
+	rng := rand.New(rand.NewSource(3))
+	isEval := func(i int) bool { return i%2000 == 8 }
+	run.SetColumn(ingest.ColStep, streamSeq(n, func(i int) float64 { return float64(i) }))
+	run.SetColumn(ingest.ColReward, streamSeq(n, func(i int) float64 {
+		if isEval(i) {
+			return math.NaN()
+		}
+		return 0.2 + 0.7*float64(i)/float64(n) + 0.1*rng.Float64()
+	}))
+	run.SetColumn(ingest.EvalPrefix+"score", streamSeq(n, func(i int) float64 {
+		switch {
+		case !isEval(i):
+			return math.NaN()
+		case i < n/2:
+			return 0.6
+		}
+		return 0.6 - 0.4*float64(i-n/2)/float64(n/2)
+	}))
+	cfg := Config{Detectors: []string{DetDivergence}}
+	want, err := Audit(run, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Detectors[0].Status != StatusAlert {
+		t.Fatalf("test run: Audit's divergence is %s (%s), want ALERT", want.Detectors[0].Status, want.Detectors[0].Message)
+	}
+	s := streamChunks(t, run, cfg, 1000, limit)
+	got, err := s.Report()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Sampled == nil || got.Sampled.Every < 16 {
+		t.Fatalf("sampled %+v, want a stride of at least 16", got.Sampled)
+	}
+	d := got.Detectors[0]
+	if d.Status != StatusAlert || d.Class != ClassHacking {
+		t.Fatalf("divergence on the sample: %s %s (%s), want an ALERT (hacking)", d.Status, d.Class, d.Message)
+	}
+	smp := s.Sample()
+	score, _ := smp.Column(ingest.EvalPrefix + "score")
+	k := 0
+	for _, v := range score {
+		if !math.IsNaN(v) {
+			k++
+		}
+	}
+	if k != n/2000 {
+		t.Errorf("the sample kept %d of the %d evaluation rows", k, n/2000)
+	}
+}

@@ -190,7 +190,8 @@ type Report struct {
 }
 
 // Sampled says which rows a sampled report judged: Rows rows of the Of rows
-// added, every Every-th row (rows 0, Every, 2*Every, ...) plus the last row.
+// added: every Every-th row (rows 0, Every, 2*Every, ...), the last row,
+// and rows with a sparse held-out value (see Stream).
 type Sampled struct {
 	Rows, Of, Every int
 }
