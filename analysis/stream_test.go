@@ -641,3 +641,79 @@ func TestStreamKeepsSparseEvalRows(t *testing.T) {
 		t.Errorf("the sample kept %d of the %d evaluation rows", k, n/2000)
 	}
 }
+
+// TestStreamConcurrentReport: show --follow asks for reports from another
+// goroutine while chunks arrive; the final report is unaffected (run with
+// -race).
+func TestStreamConcurrentReport(t *testing.T) {
+	const limit = 1024
+	run := streamSynth(synthOpts{n: 8 * limit, deadFrom: 6000})
+	want, _ := streamChunks(t, run, Config{}, 100, limit).Report()
+	s, _ := newStream(Config{}, limit)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for s.Records() < run.Len() {
+			if _, err := s.Report(); err != nil {
+				t.Error(err)
+				return
+			}
+			_ = s.Sample()
+		}
+	}()
+	for from := 0; from < run.Len(); from += 100 {
+		if err := s.Add(run.Slice(from, min(from+100, run.Len()))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	s.SetHeader(ingest.Header(run))
+	got, _ := s.Report()
+	if g, w := reportJSON(t, got), reportJSON(t, want); !bytes.Equal(g, w) {
+		t.Fatalf("concurrent reports changed the final report\n got %s\nwant %s", g, w)
+	}
+}
+
+// TestStreamLateComponent: chunks as a streaming reader delivers them: a
+// component first logged at row 500 is absent from earlier chunks, and
+// each chunk's component order lists the components seen so far. The
+// report still equals Audit of the whole run.
+func TestStreamLateComponent(t *testing.T) {
+	n := 3000
+	run := streamSynth(synthOpts{n: n, hackFrom: 2500})
+	late := streamSeq(n, func(i int) float64 {
+		if i < 500 || i%3 == 0 {
+			return math.NaN()
+		}
+		return 0.05
+	})
+	run.SetColumn(ingest.ComponentPrefix+"late", late)
+	run.Meta = map[string]string{ingest.MetaComponentOrder: `["correct","bonus","total","late"]`}
+	for _, cfg := range []Config{{}, {Detectors: []string{"rewardspy"}}} {
+		want, err := Audit(run, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{7, 250, 1000} {
+			s, _ := NewStream(cfg)
+			for from := 0; from < n; from += size {
+				c := run.Slice(from, min(from+size, n))
+				if from+size <= 500 {
+					c.DropColumn(ingest.ComponentPrefix + "late")
+					c.Meta = map[string]string{ingest.MetaComponentOrder: `["correct","bonus","total"]`}
+				}
+				if err := s.Add(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.SetHeader(ingest.Header(run))
+			got, err := s.Report()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := reportJSON(t, got), reportJSON(t, want); !bytes.Equal(g, w) {
+				t.Fatalf("chunks of %d: Report differs from Audit\n got %s\nwant %s", size, g, w)
+			}
+		}
+	}
+}
