@@ -117,13 +117,14 @@ func NewStream(cfg Config) (*Stream, error) {
 	return newStream(cfg, SampleRows)
 }
 
-// newStream is NewStream with a sample of at most limit rows (even, >= 2).
+// newStream is NewStream with a sample of at most limit rows (rounded down
+// to even, at least 8).
 func newStream(cfg Config, limit int) (*Stream, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if limit < 2 {
-		limit = 2
+	if limit < 8 {
+		limit = 8
 	}
 	limit &^= 1
 	return &Stream{cfg: cfg, limit: limit, group: newGroupStream(), smp: sample{limit: limit, every: 1, markEvery: 1,
@@ -385,7 +386,7 @@ func (sm *sample) halve(limit int) {
 				k++
 			}
 		}
-		if k <= limit/4 {
+		if k <= limit/4 || sm.markEvery > int(sm.marks) {
 			break
 		}
 		sm.markEvery *= 2
@@ -484,7 +485,7 @@ func (s *Stream) sampled() bool { return s.smp.every > 1 }
 func (s *Stream) sampleRun(copyCols bool) *ingest.Run {
 	sm := &s.smp
 	m := sm.rows
-	withTail := s.n > 0 && (s.n-1)%sm.every != 0
+	withTail := s.n > 0 && (m == 0 || int(sm.origRow[m-1]) != s.n-1)
 	total := m
 	if withTail {
 		total++

@@ -717,3 +717,86 @@ func TestStreamLateComponent(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamSampleInvariants: random chunkings, sample sizes and sparse
+// held-out columns. The sample always holds every row on its stride (and
+// nothing it should not), in order, each row with its own values, step and
+// record count, the run's last row, and never more than its size.
+func TestStreamSampleInvariants(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for trial := 0; trial < 200; trial++ {
+		limit := 8 + 2*rng.Intn(60)
+		n := 1 + rng.Intn(40*limit)
+		evalEvery := 1 + rng.Intn(50)
+		run := ingest.NewRun(n)
+		run.Format, run.Grain = "jsonl", ingest.GrainSample
+		reward := streamSeq(n, func(i int) float64 {
+			if rng.Intn(5) == 0 {
+				return math.NaN()
+			}
+			return float64(i)
+		})
+		run.SetColumn(ingest.ColReward, reward)
+		run.SetColumn(ingest.EvalPrefix+"acc", streamSeq(n, func(i int) float64 {
+			if i%evalEvery == 3 {
+				return 0.5
+			}
+			return math.NaN()
+		}))
+		s, _ := newStream(Config{}, limit)
+		for from := 0; from < n; {
+			to := min(n, from+1+rng.Intn(3*limit))
+			if err := s.Add(run.Slice(from, to)); err != nil {
+				t.Fatal(err)
+			}
+			from = to
+		}
+		smp := s.Sample()
+		every := s.smp.every
+		if smp.Len() > s.limit+1 {
+			t.Fatalf("trial %d: sample of %d rows, limit %d", trial, smp.Len(), s.limit)
+		}
+		r, _ := smp.Column(ingest.ColReward)
+		steps := smp.Steps()
+		var rec []float64
+		if every > 1 {
+			rec, _ = smp.Column(SampleRecordColumn)
+		}
+		cum := make([]int, n)
+		k := 0
+		for i, v := range reward {
+			if !math.IsNaN(v) {
+				k++
+			}
+			cum[i] = k
+		}
+		next := 0 // the next stride row expected
+		prev := -1
+		for p := range r {
+			row := int(steps[p])
+			if row <= prev {
+				t.Fatalf("trial %d: sample rows out of order: %d after %d", trial, row, prev)
+			}
+			prev = row
+			for next < row {
+				if next%every == 0 {
+					t.Fatalf("trial %d (n %d, limit %d, every %d): stride row %d missing", trial, n, limit, every, next)
+				}
+				next++
+			}
+			if row%every != 0 && row%evalEvery != 3 && row != n-1 {
+				t.Fatalf("trial %d: row %d is neither on the stride, a marker, nor the last row", trial, row)
+			}
+			if w := reward[row]; !(r[p] == w || (math.IsNaN(r[p]) && math.IsNaN(w))) {
+				t.Fatalf("trial %d: row %d has reward %v, want %v", trial, row, r[p], w)
+			}
+			if rec != nil && int(rec[p]) != cum[row] {
+				t.Fatalf("trial %d: row %d has record %v, want %d", trial, row, rec[p], cum[row])
+			}
+			next = row + 1
+		}
+		if prev != n-1 {
+			t.Fatalf("trial %d: the sample ends at row %d, the run at %d", trial, prev, n-1)
+		}
+	}
+}
