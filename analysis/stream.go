@@ -80,6 +80,7 @@ type Stream struct {
 	win     Windows
 	sawStep bool // a chunk had a step column
 
+	cols     map[string]bool // every column name seen
 	smp      sample
 	group    groupStream // the group detector on every row
 	cumBuf   []int
@@ -127,7 +128,7 @@ func newStream(cfg Config, limit int) (*Stream, error) {
 		limit = 8
 	}
 	limit &^= 1
-	return &Stream{cfg: cfg, limit: limit, group: newGroupStream(), smp: sample{limit: limit, every: 1, markEvery: 1,
+	return &Stream{cfg: cfg, limit: limit, cols: map[string]bool{}, group: newGroupStream(), smp: sample{limit: limit, every: 1, markEvery: 1,
 		num: map[string][]float64{}, str: map[string][]string{},
 		tailNum: map[string]float64{}, tailStr: map[string]string{}}}, nil
 }
@@ -141,6 +142,9 @@ func (s *Stream) Add(chunk *ingest.Run) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.source, s.format, s.grain, s.meta = chunk.Source, chunk.Format, chunk.Grain, chunk.Meta
+	for _, name := range chunk.Columns() {
+		s.cols[name] = true
+	}
 	if s.e == nil && chunk.Format == rewardspyFormat && (chunk.Grain != ingest.GrainStep || s.cfg.Window > 0) {
 		// Call grain: fixed windows, and the kind is the format's.
 		s.decide(chunk, false)
@@ -554,6 +558,19 @@ func (s *Stream) Records() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.n
+}
+
+// Columns returns the name of every column the added chunks had, string
+// columns included (Sample leaves most of those out), sorted as
+// ingest.Run.Columns sorts them.
+func (s *Stream) Columns() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := ingest.NewRun(0)
+	for name := range s.cols {
+		r.SetColumn(name, nil)
+	}
+	return r.Columns()
 }
 
 // Sample is the run the batch detectors judge, as a new Run the caller

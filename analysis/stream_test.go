@@ -800,3 +800,22 @@ func TestStreamSampleInvariants(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamColumns: Columns lists every column the chunks had, the string
+// columns Sample leaves out included.
+func TestStreamColumns(t *testing.T) {
+	run := streamSynth(synthOpts{n: 50})
+	run.SetStringColumn(ingest.ColCallID, make([]string, 50))
+	s, _ := NewStream(Config{})
+	_ = s.Add(run.Slice(0, 20))
+	c := run.Slice(20, 50)
+	c.SetColumn("extra.late", streamSeq(30, func(int) float64 { return 1 }))
+	_ = s.Add(c)
+	want := append(run.Columns(), "extra.late")
+	if got := s.Columns(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Columns() = %v, want %v", got, want)
+	}
+	if s.Sample().Has(ingest.ColCallID) {
+		t.Error("the sample kept call_id")
+	}
+}
