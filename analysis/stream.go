@@ -53,6 +53,10 @@ const rewardspyFormat = "rewardspy-jsonl"
 //     row as it arrives (a sample would split the groups), so its result is
 //     exact. Report.Sampled says when the report judged a sample.
 //
+// Memory is then the sample (about SampleRows x numeric columns x 8 bytes)
+// plus the alerts raised, which the report lists in full: a detector that
+// flaps on a long run adds one alert per flip.
+//
 // String columns other than group are not kept (no detector reads them).
 // A step column that first appears after rows without one leaves those
 // earlier rows' alert steps at their row index (Audit would leave them
@@ -91,8 +95,9 @@ type Stream struct {
 }
 
 // sample holds every every-th row of the run (global rows 0, every,
-// 2*every, ...), column by column, with each row's original index and
-// record count, and the run's last row when it is not among them.
+// 2*every, ...) and the marker rows kept (rows with a sparse held-out
+// value), in row order, column by column, with each row's original index
+// and record count, and the run's last row.
 type sample struct {
 	limit   int
 	every   int
@@ -218,8 +223,8 @@ func (s *Stream) addRows(c *ingest.Run) {
 }
 
 // sampleAdd keeps the rows of c (global rows g0...) that fall on the
-// sample's stride, halving the sample (keeping every other row, doubling
-// the stride) whenever it is full, and remembers c's last row.
+// sample's stride or are marker rows to keep, halving the sample (see
+// halve) whenever it is full, and remembers c's last row.
 func (s *Stream) sampleAdd(c *ingest.Run, g0 int, cum []int) {
 	sm := &s.smp
 	for _, name := range c.Columns() {
