@@ -819,3 +819,56 @@ func TestStreamColumns(t *testing.T) {
 		t.Error("the sample kept call_id")
 	}
 }
+
+// TestStreamFromIngestStream: the pipeline the CLI runs. Every
+// conformance log and every realdata file streamed by ingest.StreamFile
+// (in whatever chunks the reader makes) gives the report Audit gives on
+// the run ingest.ReadPath reads.
+func TestStreamFromIngestStream(t *testing.T) {
+	conf, _ := filepath.Glob(filepath.Join(ingesttest.Testdata(t, "conformance", "rewardspy"), "*", "run.jsonl"))
+	if len(conf) == 0 {
+		t.Fatal("no conformance logs")
+	}
+	for _, p := range conf {
+		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) { checkIngestStream(t, p) })
+	}
+	t.Run("realdata", func(t *testing.T) {
+		dir := ingesttest.RealData(t)
+		_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() && info.Name() != "SOURCES.md" && !strings.Contains(p, "/wandb__run-") {
+				rel, _ := filepath.Rel(dir, p)
+				t.Run(rel, func(t *testing.T) { checkIngestStream(t, p) })
+			}
+			return nil
+		})
+	})
+}
+
+// checkIngestStream streams the file at p through ingest.StreamFile into
+// a Stream and compares the report with Audit of ingest.ReadPath's run.
+func checkIngestStream(t *testing.T, p string) {
+	t.Helper()
+	run, _, err := ingest.ReadPath(p, ingest.Options{})
+	if err != nil {
+		t.Skipf("not a run on its own: %v", err)
+	}
+	for _, cfg := range []Config{{}, {Detectors: []string{"rewardspy"}}} {
+		want, err := Audit(run, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := NewStream(cfg)
+		h, err := ingest.StreamFile(p, ingest.Options{}, s.Add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetHeader(h)
+		got, err := s.Report()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := reportJSON(t, got), reportJSON(t, want); !bytes.Equal(g, w) {
+			t.Fatalf("streamed report differs from Audit\n got %s\nwant %s", g, w)
+		}
+	}
+}
