@@ -205,18 +205,23 @@ type jsonSummaryReport struct {
 	Summary   *jsonSummary  `json:"summary"`
 	Detectors jsonDetectors `json:"detectors"`
 	Diagnosis string        `json:"diagnosis"`
+	Sampled   *jsonSampled  `json:"sampled,omitempty"`
 }
 
 // WriteSummaryJSON writes what `reportgen summary --format json` prints:
 // {records, verdict, window, summary {mean, std, min, max, p50, p95} (null
 // for an empty run), detectors {name: {status, message, severity}},
-// diagnosis}, indented, with a final newline.
+// diagnosis[, sampled {rows, of, every} when a long stream's batch
+// detectors judged a sample]}, indented, with a final newline.
 func (r *Report) WriteSummaryJSON(w io.Writer) error {
 	j := jsonSummaryReport{Kind: r.Kind, Class: r.Class, Headline: r.Headline, Records: r.Records, Verdict: r.Verdict, Window: r.Window,
 		Detectors: jsonDetectors(r.Detectors), Diagnosis: r.Diagnosis}
 	if s := r.Summary; s != nil {
 		j.Summary = &jsonSummary{pyFloat(s.Mean), pyFloat(s.Std), pyFloat(s.Min),
 			pyFloat(s.Max), pyFloat(s.P50), pyFloat(s.P95)}
+	}
+	if s := r.Sampled; s != nil {
+		j.Sampled = &jsonSampled{Rows: s.Rows, Of: s.Of, Every: s.Every}
 	}
 	raw, err := marshalRaw(j)
 	if err != nil {

@@ -328,6 +328,10 @@ func TestStreamLongRunSampled(t *testing.T) {
 		if m, _ := js["sampled"].(map[string]any); m == nil || m["every"] != 32.0 || m["of"] != float64(n) {
 			t.Errorf(`chunks of %d: JSON "sampled" = %v`, size, js["sampled"])
 		}
+		var sum bytes.Buffer
+		if err := got.WriteSummaryJSON(&sum); err != nil || !strings.Contains(sum.String(), `"every": 32`) {
+			t.Errorf("chunks of %d: summary JSON has no sampled field (%v):\n%s", size, err, sum.String())
+		}
 	}
 }
 
