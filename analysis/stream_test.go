@@ -120,7 +120,10 @@ func TestStreamEqualsAuditConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfgs := []Config{{}} // the default audit: the kind's batch detectors too
+			// The default audit (the kind's batch detectors too), another
+			// kind forced, and named detectors.
+			cfgs := []Config{{}, {Kind: KindPolicy}, {Detectors: []string{"all"}, Sensitivity: SensitivityHigh},
+				{Detectors: []string{DetSlope, DetDeadComponent, DetGroup}, Window: 50}}
 			for _, c := range list {
 				cfgs = append(cfgs, conformanceConfig(c))
 			}
