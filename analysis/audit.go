@@ -178,7 +178,6 @@ func Audit(run *ingest.Run, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	explicit := !(len(cfg.Detectors) == 0 || containsAll(cfg.Detectors))
 	win := WindowFor(run, cfg)
 	e := NewEngine(cfg, win)
 	e.setWant(five)
@@ -203,6 +202,18 @@ func Audit(run *ingest.Run, cfg Config) (*Report, error) {
 		replay(e, run, reward)
 	}
 	<-done
+	return assemble(e, run, cfg, win, batch, outs)
+}
+
+// assemble builds the report from an engine that has replayed the run (or
+// the stream) and the outputs of the batch detectors run on run (the whole
+// run, or the stream's sample): the five's results and alerts, the batch
+// detectors' results by name, alerts in record order, verdict, exit code,
+// class, diagnosis and headline. cfg.Kind is the kind judged. It reads the
+// engine without changing it.
+func assemble(e *Engine, run *ingest.Run, cfg Config, win Windows, batch []Detector, outs []batchOut) (*Report, error) {
+	kind := cfg.Kind
+	explicit := !(len(cfg.Detectors) == 0 || containsAll(cfg.Detectors))
 	rep := &Report{Kind: kind, Records: e.Records(), Window: win.W}
 	if rep.Records > 0 {
 		rep.Detectors = e.Results()
@@ -275,6 +286,14 @@ func containsAll(names []string) bool {
 
 // replay pushes every row of run with a reward into e.
 func replay(e *Engine, run *ingest.Run, reward []float64) {
+	replayFrom(e, run, reward, 0, false)
+}
+
+// replayFrom pushes every row of run (rows base, base+1, ... of a longer
+// run) with a finite reward into e. An alert's run step is the row's step
+// value; when run has no step column it is the row index in the longer run,
+// or NaN when noStepNaN (the longer run has a step column elsewhere).
+func replayFrom(e *Engine, run *ingest.Run, reward []float64, base int, noStepNaN bool) {
 	steps, hasSteps := run.Column(ingest.ColStep)
 	length, hasLength := run.Column(ingest.ColLength)
 	// Components in the order the run first saw them (rewardspy sums the
@@ -311,9 +330,12 @@ func replay(e *Engine, run *ingest.Run, reward []float64) {
 		if hasLength {
 			l = length[row]
 		}
-		rs := float64(row)
-		if hasSteps {
+		rs := float64(base + row)
+		switch {
+		case hasSteps:
 			rs = steps[row]
+		case noStepNaN:
+			rs = math.NaN()
 		}
 		e.push(r, l, rs, vals)
 	}

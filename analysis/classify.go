@@ -226,17 +226,32 @@ func movement(k Kind, run *ingest.Run) string {
 	if !ok {
 		return "no reward column"
 	}
-	var xs []float64
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	n := 0
 	for _, v := range r {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			xs = append(xs, v)
+		if finite(v) {
+			n++
 		}
 	}
-	if len(xs) == 0 {
+	if n == 0 {
 		return "no reward values"
 	}
-	m := max(1, len(xs)/10)
-	first, last := Fmean(xs[:m]), Fmean(xs[len(xs)-m:])
+	// Copy only the first and last m finite values, not the whole column.
+	m := max(1, n/10)
+	head := make([]float64, 0, m)
+	for i := 0; len(head) < m; i++ {
+		if finite(r[i]) {
+			head = append(head, r[i])
+		}
+	}
+	tail := make([]float64, m)
+	for i, k := len(r)-1, m; k > 0; i-- {
+		if finite(r[i]) {
+			k--
+			tail[k] = r[i]
+		}
+	}
+	first, last := Fmean(head), Fmean(tail)
 	verb := "stayed near"
 	spread := math.Abs(first) + math.Abs(last)
 	switch {

@@ -75,25 +75,29 @@ func (d deadComponentDetector) Detect(run *ingest.Run, cfg Config) (Result, []Al
 
 func (deadComponentDetector) detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 	type series struct {
-		name  string
-		rows  []int
-		steps []float64
-		vals  []float64
+		name string
+		rows []int
+		vals []float64
 	}
-	var all []series
+	// The scale first, then one component's finite values at a time, so a
+	// long run holds one component's copy, not all of them.
+	var names []string
 	scale := 0.0
 	for _, c := range run.Components() {
 		if c == ingest.TotalComponent {
 			continue
 		}
-		rows, steps, vals := finiteSeries(run, ingest.ComponentPrefix+c)
-		all = append(all, series{c, rows, steps, vals})
-		if len(vals) > 0 {
-			m := 0.0
-			for _, v := range vals {
+		names = append(names, c)
+		col, _ := run.Column(ingest.ComponentPrefix + c)
+		m, k := 0.0, 0
+		for _, v := range col {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
 				m += math.Abs(v)
+				k++
 			}
-			scale = math.Max(scale, m/float64(len(vals)))
+		}
+		if k > 0 {
+			scale = math.Max(scale, m/float64(k))
 		}
 	}
 	tol := math.Max(deadAbsTol, deadRelTol*scale)
@@ -101,7 +105,9 @@ func (deadComponentDetector) detect(run *ingest.Run, cfg Config) (Result, []Aler
 	steps := run.Steps()
 	judged := 0
 	var found []deadFinding
-	for _, s := range all {
+	for _, name := range names {
+		rows, _, vals := finiteSeries(run, ingest.ComponentPrefix+name)
+		s := series{name, rows, vals}
 		n := len(s.vals)
 		if n < deadMinValues {
 			continue

@@ -43,6 +43,18 @@
 // healthy or collecting. ExitCode is 1 when any final status is WARNING or
 // ALERT, else 0.
 //
+// # Streaming
+//
+// Stream is the same audit in bounded memory, for logs too long to hold
+// and for a log that is still growing: Add the run chunk by chunk (as
+// ingest.Stream delivers it) and ask for Report at any time. The five see
+// every row; the batch detectors, the headline and the diagnosis judge
+// every row up to SampleRows rows (the report is then Audit's, bit for
+// bit) and an evenly spaced sample beyond, with each sampled row's own step
+// and record count; Report.Sampled (JSON "sampled": {rows, of, every}) says
+// when the figures come from a sample. The group detector's rule is
+// applied to every row as it arrives, so it stays exact.
+//
 // # Steps and records
 //
 // Alert.Step is the 1-based count of records with a reward at the time

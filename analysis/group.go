@@ -68,65 +68,120 @@ func (d groupDetector) detect(run *ingest.Run, cfg Config) (Result, []Alert) {
 	units, fromSteps := groupUnits(run)
 	rc := newRecordCounter(run)
 	steps := run.Steps()
-	noun := "groups"
-	if fromSteps {
-		noun = "logged steps"
+	g := groupRule{fromSteps: fromSteps}
+	for _, u := range units {
+		g.add(groupSpan{collapsed: u.collapsed, fromStep: steps[u.from], toStep: steps[u.to],
+			fromRec: rc.at(u.from), toRec: rc.at(u.to)})
 	}
-	if len(units) < groupMinGroups {
+	return g.final()
+}
+
+// groupSpan is a groupUnit with the run steps and record counts of its
+// first and last rows.
+type groupSpan struct {
+	collapsed        float64
+	fromStep, toStep float64
+	fromRec, toRec   int
+}
+
+// groupRule is the group-collapse rule fed one unit at a time, in run
+// order: it keeps the last groupRecent units, the running rate and the
+// alerts raised, so a stream can apply it to every group of a run without
+// holding the run.
+type groupRule struct {
+	fromSteps bool
+	n         int         // units seen
+	ring      []groupSpan // the last groupRecent units; unit i at i%groupRecent
+	sum, rate float64
+	k         int
+	last      Status
+	alerts    []Alert
+}
+
+// unit returns unit i (one of the last groupRecent).
+func (g *groupRule) unit(i int) groupSpan { return g.ring[i%groupRecent] }
+
+// add feeds the next unit: rate = mean collapsed weight of the last
+// min(500, i+1) units once i+1 >= 20; an alert each time the status turns
+// ALERT (rate > 0.5).
+func (g *groupRule) add(u groupSpan) {
+	i := g.n
+	g.n++
+	g.sum += u.collapsed
+	if i >= groupRecent {
+		g.sum -= g.unit(i).collapsed // unit i-groupRecent, about to be replaced
+	}
+	if len(g.ring) < groupRecent {
+		g.ring = append(g.ring, u)
+	} else {
+		g.ring[i%groupRecent] = u
+	}
+	if i+1 < groupMinGroups {
+		return
+	}
+	g.k = min(groupRecent, i+1)
+	if i%groupRecent == 0 {
+		// Re-sum now and then so removals do not accumulate error.
+		g.sum = 0
+		for j := i + 1 - g.k; j <= i; j++ {
+			g.sum += g.unit(j).collapsed
+		}
+	}
+	g.rate = max(g.sum/float64(g.k), 0)
+	st := StatusOK
+	if g.rate > groupAlertAbove {
+		st = StatusAlert
+	}
+	if st.Actionable() && st != g.last {
+		r := g.result(i, g.k, g.rate)
+		g.alerts = append(g.alerts, Alert{Step: u.toRec, RunStep: u.toStep, Detector: DetGroup, Status: r.Status,
+			Severity: r.Severity, Message: r.Message, Detail: r.Detail, Evidence: r.Evidence})
+	}
+	g.last = st
+}
+
+// result is the finding at unit i over the last k units at rate.
+func (g *groupRule) result(i, k int, rate float64) Result {
+	u, first := g.unit(i), g.unit(i+1-k)
+	ev := &Evidence{FromStep: first.fromStep, ToStep: u.toStep,
+		FromRecord: first.fromRec, ToRecord: u.toRec,
+		Numbers: map[string]float64{"rate": rate, "window": float64(k)}}
+	if rate <= groupAlertAbove {
+		ev.Reason = fmt.Sprintf("%s of recent groups have zero reward variance, at or below the 50%% alert level.", PyPercent(rate, 0))
+		return Result{Status: StatusOK, Message: "Groups keep reward variance.", Evidence: ev}
+	}
+	if g.fromSteps {
+		ev.Reason = fmt.Sprintf("Over the last %d logged steps, on average %s of GRPO groups had identical rewards, so those groups gave no learning signal.", k, PyPercent(rate, 0))
+	} else {
+		ev.Numbers["collapsed"] = math.Round(rate * float64(k))
+		ev.Reason = fmt.Sprintf("%d of the last %d groups had identical rewards for every sample, so those groups gave no learning signal.", int(math.Round(rate*float64(k))), k)
+	}
+	return Result{Status: StatusAlert, Severity: SeverityHigh,
+		Message:  PyPercent(rate, 0) + " of recent groups have zero reward variance.",
+		Detail:   "Check the reward for ties (a binary or saturated reward) or raise the group size; see evidence for the step range.",
+		Evidence: ev}
+}
+
+// final is the detector's result after the units fed so far, and the
+// alerts raised: INSUFFICIENT below 20 units.
+func (g *groupRule) final() (Result, []Alert) {
+	if g.n < groupMinGroups {
+		noun := "groups"
+		if g.fromSteps {
+			noun = "logged steps"
+		}
 		return Result{Status: StatusInsufficient, Severity: SeverityLow,
-			Message: fmt.Sprintf("Need %d %s to judge group collapse, have %d.", groupMinGroups, noun, len(units))}, nil
+			Message: fmt.Sprintf("Need %d %s to judge group collapse, have %d.", groupMinGroups, noun, g.n)}, nil
 	}
-	result := func(i, k int, rate float64) Result {
-		u, first := units[i], units[i+1-k]
-		ev := &Evidence{FromStep: steps[first.from], ToStep: steps[u.to],
-			FromRecord: rc.at(first.from), ToRecord: rc.at(u.to),
-			Numbers: map[string]float64{"rate": rate, "window": float64(k)}}
-		if rate <= groupAlertAbove {
-			ev.Reason = fmt.Sprintf("%s of recent groups have zero reward variance, at or below the 50%% alert level.", PyPercent(rate, 0))
-			return Result{Status: StatusOK, Message: "Groups keep reward variance.", Evidence: ev}
-		}
-		if fromSteps {
-			ev.Reason = fmt.Sprintf("Over the last %d logged steps, on average %s of GRPO groups had identical rewards, so those groups gave no learning signal.", k, PyPercent(rate, 0))
-		} else {
-			ev.Numbers["collapsed"] = math.Round(rate * float64(k))
-			ev.Reason = fmt.Sprintf("%d of the last %d groups had identical rewards for every sample, so those groups gave no learning signal.", int(math.Round(rate*float64(k))), k)
-		}
-		return Result{Status: StatusAlert, Severity: SeverityHigh,
-			Message:  PyPercent(rate, 0) + " of recent groups have zero reward variance.",
-			Detail:   "Check the reward for ties (a binary or saturated reward) or raise the group size; see evidence for the step range.",
-			Evidence: ev}
-	}
-	var alerts []Alert
-	var last Status
-	sum, rate, k := 0.0, 0.0, 0
-	for i, u := range units {
-		sum += u.collapsed
-		if i >= groupRecent {
-			sum -= units[i-groupRecent].collapsed
-		}
-		if i+1 < groupMinGroups {
-			continue
-		}
-		k = min(groupRecent, i+1)
-		if i%groupRecent == 0 {
-			// Re-sum now and then so removals do not accumulate error.
-			sum = 0
-			for _, v := range units[i+1-k : i+1] {
-				sum += v.collapsed
-			}
-		}
-		rate = max(sum/float64(k), 0)
-		st := StatusOK
-		if rate > groupAlertAbove {
-			st = StatusAlert
-		}
-		if st.Actionable() && st != last {
-			alerts = append(alerts, alertFrom(DetGroup, result(i, k, rate), run, rc, u.to))
-		}
-		last = st
-	}
-	res := result(len(units)-1, k, rate)
-	return res, alerts
+	return g.result(g.n-1, g.k, g.rate), g.alerts
+}
+
+// clone is a copy of g that later adds to either do not affect.
+func (g *groupRule) clone() *groupRule {
+	c := *g
+	c.ring = append([]groupSpan(nil), g.ring...)
+	c.alerts = g.alerts[:len(g.alerts):len(g.alerts)]
+	return &c
 }
 
 // groupUnits returns the groups of a sample-grain run, or one unit per

@@ -124,6 +124,13 @@ type jsonReport struct {
 	Alerts    []jsonAlert   `json:"alerts"`
 	Diagnosis string        `json:"diagnosis"`
 	Summary   *jsonSummary  `json:"summary,omitempty"`
+	Sampled   *jsonSampled  `json:"sampled,omitempty"`
+}
+
+type jsonSampled struct {
+	Rows  int `json:"rows"`
+	Of    int `json:"of"`
+	Every int `json:"every"`
 }
 
 // MarshalJSON encodes the report as `reportgen audit --format json` prints
@@ -134,7 +141,8 @@ type jsonReport struct {
 // {name: {status, message, severity[, class][, evidence]}} in report order, alerts
 // [{step, run_step, detector, status, severity, message, detail[,
 // evidence]}], diagnosis and summary {mean, std, min, max, p50, p95}
-// (absent for an empty run). Floats are written as Python's repr writes
+// (absent for an empty run), then sampled {rows, of, every} when the batch
+// detectors judged a sample of a long stream (absent otherwise). Floats are written as Python's repr writes
 // them; a missing run_step is null.
 func (r *Report) MarshalJSON() ([]byte, error) {
 	j := jsonReport{Kind: r.Kind, Class: r.Class, Headline: r.Headline,
@@ -152,6 +160,9 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	if s := r.Summary; s != nil {
 		j.Summary = &jsonSummary{pyFloat(s.Mean), pyFloat(s.Std), pyFloat(s.Min),
 			pyFloat(s.Max), pyFloat(s.P50), pyFloat(s.P95)}
+	}
+	if s := r.Sampled; s != nil {
+		j.Sampled = &jsonSampled{Rows: s.Rows, Of: s.Of, Every: s.Every}
 	}
 	return marshalRaw(j)
 }
@@ -194,18 +205,23 @@ type jsonSummaryReport struct {
 	Summary   *jsonSummary  `json:"summary"`
 	Detectors jsonDetectors `json:"detectors"`
 	Diagnosis string        `json:"diagnosis"`
+	Sampled   *jsonSampled  `json:"sampled,omitempty"`
 }
 
 // WriteSummaryJSON writes what `reportgen summary --format json` prints:
 // {records, verdict, window, summary {mean, std, min, max, p50, p95} (null
 // for an empty run), detectors {name: {status, message, severity}},
-// diagnosis}, indented, with a final newline.
+// diagnosis[, sampled {rows, of, every} when a long stream's batch
+// detectors judged a sample]}, indented, with a final newline.
 func (r *Report) WriteSummaryJSON(w io.Writer) error {
 	j := jsonSummaryReport{Kind: r.Kind, Class: r.Class, Headline: r.Headline, Records: r.Records, Verdict: r.Verdict, Window: r.Window,
 		Detectors: jsonDetectors(r.Detectors), Diagnosis: r.Diagnosis}
 	if s := r.Summary; s != nil {
 		j.Summary = &jsonSummary{pyFloat(s.Mean), pyFloat(s.Std), pyFloat(s.Min),
 			pyFloat(s.Max), pyFloat(s.P50), pyFloat(s.P95)}
+	}
+	if s := r.Sampled; s != nil {
+		j.Sampled = &jsonSampled{Rows: s.Rows, Of: s.Of, Every: s.Every}
 	}
 	raw, err := marshalRaw(j)
 	if err != nil {

@@ -181,4 +181,17 @@ type Report struct {
 	Alerts    []Alert       // in record order
 	Diagnosis string        // rewardspy's diagnosis text
 	Summary   *Summary      // nil when the run has no records
+	// Sampled is set when the batch detectors, the headline and the
+	// diagnosis judged an evenly spaced sample of the run (a Stream longer
+	// than SampleRows): their figures are estimates; Records, the five
+	// streaming detectors and Summary still cover every record. Nil when
+	// every row was judged.
+	Sampled *Sampled
+}
+
+// Sampled says which rows a sampled report judged: Rows rows of the Of rows
+// added: every Every-th row (rows 0, Every, 2*Every, ...), the last row,
+// and rows with a sparse held-out value (see Stream).
+type Sampled struct {
+	Rows, Of, Every int
 }

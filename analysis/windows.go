@@ -64,9 +64,16 @@ func WindowFor(run *ingest.Run, cfg Config) Windows {
 // run has no reward column. A row before the first reward counts as 1.
 type recordCounter struct {
 	cum []int
+	rec []float64 // a Stream sample's SampleRecordColumn, used as is
 }
 
+// newRecordCounter counts run's records. A sample made by Stream carries
+// the original record count of each row in its SampleRecordColumn; that
+// column is used as is.
 func newRecordCounter(run *ingest.Run) recordCounter {
+	if rec, ok := run.Column(SampleRecordColumn); ok {
+		return recordCounter{rec: rec}
+	}
 	reward, ok := run.Column(ingest.ColReward)
 	if !ok {
 		return recordCounter{}
@@ -84,6 +91,9 @@ func newRecordCounter(run *ingest.Run) recordCounter {
 
 // at returns the record count for row.
 func (c recordCounter) at(row int) int {
+	if c.rec != nil && row >= 0 && row < len(c.rec) {
+		return max(1, int(c.rec[row]))
+	}
 	if c.cum == nil || row < 0 || row >= len(c.cum) {
 		return row + 1
 	}
