@@ -230,30 +230,27 @@ func auditSweepOne(inp runInput, in *inputFlags, cfg analysis.Config,
 		res.findings = analysis.FindingsOf(res.row, nil)
 		return res
 	}
-	var run *ingest.Run
-	var err error
-	if inp.src != nil {
-		run, err = in.loadSource(*inp.src, &res.stderr)
-	} else {
-		run, err = in.load(inp.path, &res.stderr)
-	}
+	sr, err := in.stream(inp.path, inp.src, cfg, &res.stderr)
 	if err != nil {
 		return fail(err)
 	}
-	if err := checkGold(run, cfg.Gold); err != nil {
+	sample := sr.st.Sample()
+	if err := sr.check(sample, cfg.Gold, &res.stderr); err != nil {
 		return fail(fmt.Errorf("%s: %w", inp.path, err))
 	}
-	rep, err := analysis.Audit(run, cfg)
+	sample = nil // the report makes its own: hold one copy at a time
+	rep, err := sr.report(inp.path, cfg)
 	if err != nil {
 		return fail(err)
 	}
-	if rep.Records == 0 && !analysis.RewardspyMode(cfg.Detectors) {
-		return fail(fmt.Errorf("%s: %w", inp.path, errNoRecords(run)))
-	}
-	res.row = analysis.SweepRowOf(inp.path, run, rep, cfg)
+	// The row and findings read the run's columns (held-out metrics, the
+	// reward's movement): the sample the batch detectors judged, which is
+	// the whole run up to analysis.SampleRows rows.
+	sample = sr.st.Sample()
+	res.row = analysis.SweepRowOf(inp.path, sample, rep, cfg)
 	res.findings = analysis.FindingsOf(res.row, rep)
 	if keep != nil {
-		res.kept = keep(inp.path, run, rep)
+		res.kept = keep(inp.path, sample, rep)
 	}
 	return res
 }
