@@ -23,6 +23,8 @@ type inputFlags struct {
 	last    int
 	// skip names columns the command does not use (ingest.Options.SkipColumn).
 	skip func(string) bool
+	// tee, when not nil, also gets every chunk stream reads (before --last).
+	tee func(*ingest.Run)
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {

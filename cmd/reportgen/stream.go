@@ -55,6 +55,13 @@ func (f *inputFlags) stream(path string, src *ingest.Source, cfg analysis.Config
 	if f.last > 0 {
 		add = tail.add
 	}
+	if tee := f.tee; tee != nil {
+		inner := add
+		add = func(c *ingest.Run) error {
+			tee(c)
+			return inner(c)
+		}
+	}
 	hdr, err := ingest.StreamSource(s, opt, add)
 	if err != nil {
 		return nil, err
