@@ -21,7 +21,7 @@ import (
 )
 
 // Whole-process benchmarks of `reportgen audit`: a binary built once (go
-// build into a temporary folder) audits a synthetic rewardspy log as a
+// build into $TMPDIR/goodhart-bench-bin) audits a synthetic rewardspy log as a
 // child process, so that each figure is what a user sees: wall time, MB/s
 // and the child's peak resident memory (getrusage's ru_maxrss). For every
 // input (JSONL, Parquet, JSONL.gz, JSONL.zst) two audits run:
@@ -115,21 +115,20 @@ func bench10MFiles(b *testing.B) []benchInput {
 
 var benchBinary struct {
 	once sync.Once
-	dir  string
 	path string
 	err  error
 }
 
-// reportgenBinary builds this command once per test process into a
-// temporary folder (removed by TestMain's caller never: it is small and
-// under $TMPDIR; each process builds its own).
+// reportgenBinary builds this command once per test process into
+// $TMPDIR/goodhart-bench-bin/reportgen (overwritten by the next process,
+// so stale copies do not pile up).
 func reportgenBinary(b *testing.B) string {
 	benchBinary.once.Do(func() {
-		benchBinary.dir, benchBinary.err = os.MkdirTemp("", "goodhart-bench-bin-")
-		if benchBinary.err != nil {
+		dir := filepath.Join(os.TempDir(), "goodhart-bench-bin")
+		if benchBinary.err = os.MkdirAll(dir, 0o755); benchBinary.err != nil {
 			return
 		}
-		benchBinary.path = filepath.Join(benchBinary.dir, "reportgen")
+		benchBinary.path = filepath.Join(dir, "reportgen")
 		var out bytes.Buffer
 		cmd := exec.Command("go", "build", "-o", benchBinary.path, ".")
 		cmd.Stdout, cmd.Stderr = &out, &out
