@@ -326,11 +326,9 @@ func auditOne(cmd string, fs *flag.FlagSet, in *inputFlags, af *auditFlags, form
 	if err != nil {
 		return a, inputError(stderr, err), false
 	}
-	sample := sr.st.Sample()
-	if err := sr.check(sample, a.cfg.Gold, stderr); err != nil {
+	if err := sr.check(a.cfg.Gold, stderr); err != nil {
 		return a, usageError(stderr, cmd, "%v", err), false
 	}
-	sample = nil // the report makes its own: hold one copy at a time
 	if a.rep, err = sr.report(a.path, a.cfg); err != nil {
 		return a, inputError(stderr, err), false
 	}

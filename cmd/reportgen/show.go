@@ -146,14 +146,12 @@ func runShowPlain(o *showOptions, stdout, stderr io.Writer) int {
 		return inputError(stderr, err)
 	}
 	live.CaughtUp()
-	sample := sr.st.Sample()
-	reportSkipped(stderr, sample)
+	sr.reportSkipped(stderr)
 	if o.weights != nil {
-		if err := checkExpected(o.weights, sample); err != nil {
+		if err := checkExpected(o.weights, sr.st.Sample()); err != nil {
 			return expectedError(stderr, "show", err)
 		}
 	}
-	sample = nil // the report makes its own: hold one copy at a time
 	rep, err := sr.report(o.path, o.cfg)
 	if err != nil {
 		return inputError(stderr, err)

@@ -236,11 +236,9 @@ func auditSweepOne(inp runInput, in *inputFlags, cfg analysis.Config,
 	if err != nil {
 		return fail(err)
 	}
-	sample := sr.st.Sample()
-	if err := sr.check(sample, cfg.Gold, &res.stderr); err != nil {
+	if err := sr.check(cfg.Gold, &res.stderr); err != nil {
 		return fail(fmt.Errorf("%s: %w", inp.path, err))
 	}
-	sample = nil // the report makes its own: hold one copy at a time
 	rep, err := sr.report(inp.path, cfg)
 	if err != nil {
 		return fail(err)
@@ -248,7 +246,7 @@ func auditSweepOne(inp runInput, in *inputFlags, cfg analysis.Config,
 	// The row and findings read the run's columns (held-out metrics, the
 	// reward's movement): the sample the batch detectors judged, which is
 	// the whole run up to analysis.SampleRows rows.
-	sample = sr.st.Sample()
+	sample := sr.st.Sample()
 	res.row = analysis.SweepRowOf(inp.path, sample, rep, cfg)
 	res.findings = analysis.FindingsOf(res.row, rep)
 	if keep != nil {
