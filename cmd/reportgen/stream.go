@@ -18,11 +18,14 @@ type streamed struct {
 // stream reads the run at path (a file, "-" or a folder holding one run:
 // see ingest.ResolvePath), or src when it is not nil (a run a sweep's
 // folder resolved to), through ingest.StreamSource into a streaming audit
-// for cfg, so the whole run is never held in memory. It says on stderr
-// what load says (the files a folder gave, the reward key picked, skipped
-// records) and applies --last: only the last N rows reach the audit, held
-// meanwhile as the fewest trailing chunks that cover them. It returns an
-// error only for input that cannot be read as a run (the caller exits 2).
+// for cfg: the command holds no more of the run than the stream keeps
+// (the chunk being read and the audit's bounded state). It says on stderr
+// the lines load says (the files a folder gave, the reward key picked)
+// and applies --last: only the last N rows reach the audit, held
+// meanwhile as the fewest trailing chunks that cover them; the caller
+// prints the skipped-records lines (streamed.check or reportSkipped). With
+// f.tee set, tee gets every chunk read, before --last. It returns an error
+// only for input that cannot be read as a run (the caller exits 2).
 func (f *inputFlags) stream(path string, src *ingest.Source, cfg analysis.Config, stderr io.Writer) (*streamed, error) {
 	opt, err := f.options()
 	if err != nil {
