@@ -94,7 +94,8 @@ type LiveView struct {
 // variance baseline are exact, equal to Audit's on the same records. The
 // batch detectors judge the last LiveRecentRows rows, re-run at most every
 // LiveOptions.BatchEvery (and at CaughtUp); for a run whose kind is not
-// rewardspy, the verdict is the full Audit of those recent rows. Memory is
+// rewardspy, the verdict, detectors and alerts are the full Audit of those
+// recent rows. Memory is
 // bounded: rings of the last Window rewards and components, the last
 // LiveRecords rows and LiveAlerts alerts, a curve of LiveCurveBins bins.
 //
@@ -504,7 +505,8 @@ func (l *Live) View() *LiveView {
 		Verdict: v.Verdict, ExitCode: v.ExitCode, Detectors: v.Detectors}
 	Classify(cls)
 	v.Detectors, v.Class, v.Headline = cls.Detectors, cls.Class, cls.Headline
-	if l.kind != "" && l.kind != KindRewardspy && l.kindRep != nil {
+	kindRep := l.kind != "" && l.kind != KindRewardspy && l.kindRep != nil
+	if kindRep {
 		v.FromReport(l.kindRep)
 	}
 	if l.monitor != nil {
@@ -554,8 +556,10 @@ func (l *Live) View() *LiveView {
 		}
 		v.Components = append(v.Components, cv)
 	}
-	v.Alerts = mergeLiveAlerts(ringNewest(l.alerts, l.alertN, LiveAlerts), l.batchAlerts)
-	v.TotalAlerts = l.alertN + len(l.batchAlerts)
+	if !kindRep { // else the kind's audit listed its own alerts
+		v.Alerts = mergeLiveAlerts(ringNewest(l.alerts, l.alertN, LiveAlerts), l.batchAlerts)
+		v.TotalAlerts = l.alertN + len(l.batchAlerts)
+	}
 	v.Recent = ringNewest(l.recent, l.recentN, LiveRecords)
 	return v
 }

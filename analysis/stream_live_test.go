@@ -167,3 +167,44 @@ func TestLiveBounded(t *testing.T) {
 		t.Errorf("recent rows %d, recent %d, alerts %d, curve %d of %d", l.recentRows, len(v.Recent), len(v.Alerts), len(v.Curve), v.CurveRecords)
 	}
 }
+
+// TestLiveOtherKind: a run whose kind is not rewardspy (a step-grain policy
+// log) is judged by the full Audit of its recent rows, all of them here.
+func TestLiveOtherKind(t *testing.T) {
+	run, err := ingest.ReadFile("../testdata/runs/divergence_steps.jsonl", ingest.Options{})
+	if err != nil {
+		t.Skip(err)
+	}
+	cfg := Config{}
+	rep, err := Audit(run, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Kind == KindRewardspy {
+		t.Fatalf("kind %s: want a policy run", rep.Kind)
+	}
+	l := mustLive(t, cfg, LiveOptions{})
+	for i := 0; i < run.Len(); i += 10 {
+		l.Add(run.Slice(i, i+10))
+	}
+	l.CaughtUp()
+	v := l.View()
+	if v.Verdict != rep.Verdict || v.ExitCode != rep.ExitCode || v.Class != rep.Class || statuses(v.Detectors) != statuses(rep.Detectors) {
+		t.Errorf("live %s %d %s %s\naudit %s %d %s %s", v.Verdict, v.ExitCode, v.Class, statuses(v.Detectors),
+			rep.Verdict, rep.ExitCode, rep.Class, statuses(rep.Detectors))
+	}
+	// The alerts listed are the kind's audit's, not the five reward
+	// detectors' (which do not judge this kind).
+	if v.TotalAlerts != len(rep.Alerts) || len(v.Alerts) != len(rep.Alerts) {
+		t.Errorf("live %d alerts %v, audit %d", v.TotalAlerts, v.Alerts, len(rep.Alerts))
+	}
+}
+
+// statuses is "name STATUS message" per detector, one a line.
+func statuses(rs []NamedResult) string {
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%s %s %s\n", r.Name, r.Status, r.Message)
+	}
+	return b.String()
+}
