@@ -95,9 +95,9 @@ type LiveView struct {
 // batch detectors judge the last LiveRecentRows rows, re-run at most every
 // LiveOptions.BatchEvery (and at CaughtUp); for a run whose kind is not
 // rewardspy, the verdict, detectors and alerts are the full Audit of those
-// recent rows. Memory is
-// bounded: rings of the last Window rewards and components, the last
-// LiveRecords rows and LiveAlerts alerts, a curve of LiveCurveBins bins.
+// recent rows. Memory is bounded: rings of the last Window rewards and
+// components, the last LiveRecords rows and LiveAlerts alerts, a curve of
+// LiveCurveBins bins.
 //
 // Until the first CaughtUp, records are held (not judged) when the window
 // depends on the run's length (step grain and no Config.Window) or with
