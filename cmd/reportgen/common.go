@@ -23,6 +23,8 @@ type inputFlags struct {
 	last    int
 	// skip names columns the command does not use (ingest.Options.SkipColumn).
 	skip func(string) bool
+	// tee, when not nil, also gets every chunk stream reads (before --last).
+	tee func(*ingest.Run)
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
@@ -320,17 +322,17 @@ func auditOne(cmd string, fs *flag.FlagSet, in *inputFlags, af *auditFlags, form
 	}
 	// No detector uses call_id: a Parquet run is read without it.
 	in.skip = func(name string) bool { return name == ingest.ColCallID }
-	run, err := in.load(a.path, stderr)
+	sr, err := in.stream(a.path, nil, a.cfg, stderr)
 	if err != nil {
 		return a, inputError(stderr, err), false
 	}
-	if err := checkGold(run, a.cfg.Gold); err != nil {
+	if err := sr.check(a.cfg.Gold, stderr); err != nil {
 		return a, usageError(stderr, cmd, "%v", err), false
 	}
-	if a.rep, err = auditRun(a.path, run, a.cfg); err != nil {
+	if a.rep, err = sr.report(a.path, a.cfg); err != nil {
 		return a, inputError(stderr, err), false
 	}
-	a.run = run
+	a.run = sr.header
 	return a, exitOK, true
 }
 
@@ -344,7 +346,7 @@ func auditRun(path string, run *ingest.Run, cfg analysis.Config) (*analysis.Repo
 		return nil, err
 	}
 	if rep.Records == 0 && !analysis.RewardspyMode(cfg.Detectors) {
-		return nil, fmt.Errorf("%s: %w", path, errNoRecords(run))
+		return nil, fmt.Errorf("%s: %w", path, errNoRecords(run.Len()))
 	}
 	return rep, nil
 }
@@ -352,13 +354,13 @@ func auditRun(path string, run *ingest.Run, cfg analysis.Config) (*analysis.Repo
 // errEmptyRun: the run has no record with a reward.
 var errEmptyRun = errors.New("no records to audit")
 
-// errNoRecords says why a run has nothing to audit: an empty file, or rows
-// that all lack a reward value.
-func errNoRecords(run *ingest.Run) error {
-	if run.Len() == 0 {
+// errNoRecords says why a run of rows rows has nothing to audit: an empty
+// file (rows 0), or rows that all lack a reward value.
+func errNoRecords(rows int) error {
+	if rows == 0 {
 		return fmt.Errorf("%w: the file holds no records (an empty or header-only log cannot pass an audit)", errEmptyRun)
 	}
-	return fmt.Errorf("%w: none of its %d rows has a reward value (map the reward with --map reward=<key>)", errEmptyRun, run.Len())
+	return fmt.Errorf("%w: none of its %d rows has a reward value (map the reward with --map reward=<key>)", errEmptyRun, rows)
 }
 
 // checkGold refuses --gold names that match no column of the run, listing
@@ -385,7 +387,7 @@ func checkGold(run *ingest.Run, gold []string) error {
 
 // audited is what auditOne read and found.
 type audited struct {
-	run  *ingest.Run
+	run  *ingest.Run // the reader's header (Source, Format, Grain; no columns)
 	path string
 	cfg  analysis.Config
 	rep  *analysis.Report

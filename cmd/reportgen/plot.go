@@ -78,14 +78,18 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 	if (kind == "balance" || kind == "session") && exp == nil {
 		return usageError(stderr, "plot", "--figure %s needs --expected, e.g. --expected task=0.7,format=0.3", kind)
 	}
-	run, err := in.load(pos[0], stderr)
+	// As in report: the run streams into the audit, and the figure is drawn
+	// from its sample (the whole run up to analysis.SampleRows rows).
+	sr, err := in.stream(pos[0], nil, cfg, stderr)
 	if err != nil {
 		return inputError(stderr, err)
 	}
-	rep, err := auditRun(pos[0], run, cfg)
+	sr.reportSkipped(stderr)
+	rep, err := sr.report(pos[0], cfg)
 	if err != nil {
 		return inputError(stderr, err)
 	}
+	run := sr.st.Sample()
 	var bal *plots.BalanceView
 	var ses *plots.SessionView
 	switch kind {

@@ -45,7 +45,7 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
 // TestShowModelNumbers checks the overview on a case small enough to work
 // out by hand (window 3).
 func TestShowModelNumbers(t *testing.T) {
-	m := newShowModel("x", analysis.Config{Window: 3}, 0, nil)
+	m := mustShowModel(t, "x", analysis.Config{Window: 3}, 0, nil)
 	feed(m, batch(map[string][]float64{
 		"reward":      {1, 2, 3},
 		"component.a": {1, 1, 1},
@@ -73,7 +73,7 @@ func TestShowModelNumbers(t *testing.T) {
 	}
 	// Components over the last 3 records: a mean 1; b mean (-4-5)/2 = -4.5
 	// (its NaN is absent, not zero): shares 1/5.5 and 4.5/5.5.
-	want := []compView{{"a", 1, 1 / 5.5}, {"b", -4.5, 4.5 / 5.5}}
+	want := []compView{{Name: "a", Mean: 1, Share: 1 / 5.5}, {Name: "b", Mean: -4.5, Share: 4.5 / 5.5}}
 	if len(v.Components) != 2 {
 		t.Fatalf("components %+v", v.Components)
 	}
@@ -108,7 +108,7 @@ func TestShowModelMatchesAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, chunk := range []int{100, 4096, 1 << 20} {
-			m := newShowModel(path, cfg, 0, nil)
+			m := mustShowModel(t, path, cfg, 0, nil)
 			err := ingest.Follow(context.Background(), path, ingest.FollowOptions{Once: true, ChunkBytes: chunk}, m.apply)
 			if err != nil {
 				t.Fatal(err)
@@ -140,7 +140,7 @@ func TestShowModelHolding(t *testing.T) {
 	step := batch(map[string][]float64{"reward": rewards})
 	step.Grain = ingest.GrainStep
 
-	m := newShowModel("x", analysis.Config{}, 0, nil)
+	m := mustShowModel(t, "x", analysis.Config{}, 0, nil)
 	m.apply(ingest.FollowEvent{Kind: ingest.FollowRecords, Run: step})
 	if v := m.view(); v.Verdict != analysis.VerdictCollecting || !strings.Contains(v.Diagnosis[0], "60 records so far") {
 		t.Errorf("before catching up: %s %q", v.Verdict, v.Diagnosis)
@@ -150,7 +150,7 @@ func TestShowModelHolding(t *testing.T) {
 		t.Errorf("step grain: window %d counted %d, want 12 and 60", v.Window, v.Counted)
 	}
 
-	m = newShowModel("x", analysis.Config{}, 25, nil)
+	m = mustShowModel(t, "x", analysis.Config{}, 25, nil)
 	feed(m, batch(map[string][]float64{"reward": rewards}))
 	m.apply(ingest.FollowEvent{Kind: ingest.FollowRecords, Run: batch(map[string][]float64{"reward": {100}})})
 	v := m.view()
@@ -163,7 +163,7 @@ func TestShowModelHolding(t *testing.T) {
 }
 
 func TestShowModelReset(t *testing.T) {
-	m := newShowModel("x", analysis.Config{Window: 3}, 0, nil)
+	m := mustShowModel(t, "x", analysis.Config{Window: 3}, 0, nil)
 	feed(m, batch(map[string][]float64{"reward": {1, 2, 3, 4}}))
 	m.apply(ingest.FollowEvent{Kind: ingest.FollowReset, Msg: "x was truncated"})
 	feed(m, batch(map[string][]float64{"reward": {7}}))
@@ -174,7 +174,7 @@ func TestShowModelReset(t *testing.T) {
 }
 
 func TestShowModelNoReward(t *testing.T) {
-	m := newShowModel("x", analysis.Config{}, 0, nil)
+	m := mustShowModel(t, "x", analysis.Config{}, 0, nil)
 	feed(m, batch(map[string][]float64{"extra.loss": {1, 2}}))
 	v := m.view()
 	if v.Records != 2 || v.Counted != 0 || !strings.Contains(v.Diagnosis[0], "--map reward=") {
@@ -183,7 +183,7 @@ func TestShowModelNoReward(t *testing.T) {
 }
 
 func TestShowModelBalance(t *testing.T) {
-	m := newShowModel("x", analysis.Config{}, 0, map[string]float64{"a": 1, "b": 1})
+	m := mustShowModel(t, "x", analysis.Config{}, 0, map[string]float64{"a": 1, "b": 1})
 	feed(m, batch(map[string][]float64{
 		"reward":          {1, 1, 1, 1},
 		"component.a":     {3, 3, 3, 3},
@@ -200,41 +200,6 @@ func TestShowModelBalance(t *testing.T) {
 	}
 	if _, ok := b.ImbalanceReport["total"]; ok {
 		t.Error("total counted in the balance")
-	}
-}
-
-func TestDownsampler(t *testing.T) {
-	d := downsampler{cap: 4, width: 1}
-	var got []string
-	for i := 1; i <= 9; i++ {
-		d.add(float64(i))
-		got = append(got, fmt.Sprint(d.points()))
-	}
-	want := []string{"[1]", "[1 2]", "[1 2 3]", "[1 2 3 4]", "[1.5 3.5 5]", "[1.5 3.5 5.5]",
-		"[1.5 3.5 5.5 7]", "[1.5 3.5 5.5 7.5]", "[2.5 6.5 9]"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("got  %v\nwant %v", got, want)
-	}
-	if d.total != 9 {
-		t.Errorf("total %d", d.total)
-	}
-}
-
-func TestRings(t *testing.T) {
-	var r []int
-	n := 0
-	for i := 1; i <= 7; i++ {
-		r = ringPut(r, &n, 3, i)
-	}
-	if got := fmt.Sprint(ringNewest(r, n, 5)); got != "[7 6 5]" {
-		t.Errorf("ringNewest = %s", got)
-	}
-	fr := newFloatRing(3)
-	for i := 1; i <= 5; i++ {
-		fr.push(float64(i))
-	}
-	if got := fmt.Sprint(fr.values()); got != "[3 4 5]" {
-		t.Errorf("floatRing = %s", got)
 	}
 }
 
@@ -383,7 +348,7 @@ func newSimScreen(t *testing.T, w, h int) tcell.SimulationScreen {
 // out so that the layout golden does not move with their wording.
 func TestShowScreenGolden(t *testing.T) {
 	path := repoPath("testdata", "runs", "hacked.jsonl")
-	m := newShowModel("hacked.jsonl", analysis.Config{Detectors: []string{"rewardspy"}}, 0, nil)
+	m := mustShowModel(t, "hacked.jsonl", analysis.Config{Detectors: []string{"rewardspy"}}, 0, nil)
 	if err := ingest.Follow(context.Background(), path, ingest.FollowOptions{Once: true}, m.apply); err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +426,7 @@ func followHeap(tb testing.TB, n int) (early, late, peak uint64, drawEarly, draw
 	dir := tb.TempDir()
 	path := filepath.Join(dir, "run.jsonl")
 	os.WriteFile(path, nil, 0o644)
-	m := newShowModel(path, analysis.Config{}, 0, map[string]float64{"correctness": 0.6, "format": 0.3, "length_penalty": 0.1})
+	m := mustShowModel(tb, path, analysis.Config{}, 0, map[string]float64{"correctness": 0.6, "format": 0.3, "length_penalty": 0.1})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	followed := make(chan error, 1)
@@ -490,9 +455,7 @@ func followHeap(tb testing.TB, n int) (early, late, peak uint64, drawEarly, draw
 	var draws, drawsLate int
 	var drawT, drawTLate time.Duration
 	records := func() int {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		return m.records
+		return m.records()
 	}
 	heapNow := func() uint64 {
 		runtime.GC()
@@ -578,7 +541,7 @@ func BenchmarkShowRedraw(b *testing.B) {
 			if err := ingesttest.WriteRewardspyJSONL(&buf, n, 1); err != nil {
 				b.Fatal(err)
 			}
-			m := newShowModel("bench.jsonl", analysis.Config{}, 0, nil)
+			m := mustShowModel(b, "bench.jsonl", analysis.Config{}, 0, nil)
 			err := ingest.Follow(context.Background(), writeTemp(b, buf.Bytes()), ingest.FollowOptions{Once: true}, m.apply)
 			if err != nil {
 				b.Fatal(err)
@@ -591,11 +554,11 @@ func BenchmarkShowRedraw(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				m.mu.Lock()
-				m.repDirty = true // as if a record had arrived
+				m.live.RefreshReport() // as if a record had arrived
 				m.mu.Unlock()
 				ui.draw(s, m.view())
 			}
-			b.ReportMetric(float64(m.alertN), "alerts")
+			b.ReportMetric(float64(m.view().TotalAlerts), "alerts")
 		})
 	}
 }
@@ -606,4 +569,14 @@ func writeTemp(tb testing.TB, b []byte) string {
 		tb.Fatal(err)
 	}
 	return path
+}
+
+// mustShowModel is newShowModel for options known to be valid.
+func mustShowModel(tb testing.TB, path string, cfg analysis.Config, last int, weights map[string]float64) *showModel {
+	tb.Helper()
+	m, err := newShowModel(path, cfg, last, weights)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
 }

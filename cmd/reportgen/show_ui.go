@@ -45,7 +45,10 @@ func runShowTUI(o *showOptions, stderr io.Writer) int {
 // showLoop drives the screen: it returns when the user quits (with the
 // exit code of the view's last verdict) or when the follower fails.
 func showLoop(scr tcell.Screen, o *showOptions) (int, error) {
-	m := newShowModel(o.path, o.cfg, o.in.last, o.weights)
+	m, err := newShowModel(o.path, o.cfg, o.in.last, o.weights)
+	if err != nil {
+		return exitUsage, err
+	}
 	opt, _ := o.in.options()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -80,9 +83,7 @@ func showLoop(scr tcell.Screen, o *showOptions) (int, error) {
 	}
 	draw = func(force bool) {
 		if frozen != nil {
-			m.mu.Lock()
-			frozen.NewSincePause = m.records - frozen.Records
-			m.mu.Unlock()
+			frozen.NewSincePause = m.records() - frozen.Records
 			ui.draw(scr, frozen)
 			return
 		}

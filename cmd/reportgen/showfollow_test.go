@@ -37,7 +37,7 @@ func TestShowFollowCountsAppendedMalformedLines(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "run.jsonl")
 			// At start-up: 10 good lines and one malformed.
 			os.WriteFile(path, []byte(strings.Join(lines[:5], "")+bad+strings.Join(lines[5:10], "")), 0o644)
-			m := newShowModel(path, analysis.Config{}, 0, nil)
+			m := mustShowModel(t, path, analysis.Config{}, 0, nil)
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			wg.Add(1)
@@ -105,7 +105,7 @@ func followReportsBadOnlyChunks(t *testing.T, head string) {
 
 // The show model counts a batch that holds only skipped lines.
 func TestShowModelCountsSkipOnlyBatch(t *testing.T) {
-	m := newShowModel("run.jsonl", analysis.Config{}, 0, nil)
+	m := mustShowModel(t, "run.jsonl", analysis.Config{}, 0, nil)
 	feed(m, batch(map[string][]float64{ingest.ColReward: {0.1, 0.2}}))
 	m.apply(ingest.FollowEvent{Kind: ingest.FollowRecords, Run: &ingest.Run{Source: "run.jsonl", Skipped: 1,
 		Issues: []ingest.Issue{{File: "run.jsonl", Line: 3, Msg: "not JSON"}}}})

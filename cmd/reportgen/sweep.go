@@ -27,7 +27,7 @@ type sweepFlags struct {
 }
 
 func (s *sweepFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&s.jobs, "j", runtime.GOMAXPROCS(0), "with several runs: how many to read and audit at once (each holds one run in memory)")
+	fs.IntVar(&s.jobs, "j", runtime.GOMAXPROCS(0), "with several runs: how many to read and audit at once (each streams one run, holding a bounded sample of it)")
 	fs.StringVar(&s.findings, "findings", "", "with several runs: also write the findings table (one row per run and per alert) to FILE.parquet or FILE.jsonl")
 }
 
@@ -179,9 +179,10 @@ type sweepResult struct {
 }
 
 // auditSweep reads and audits every input with up to jobs at once. Each
-// worker holds one run at a time: it reads it, audits it, builds its row and
-// findings (and calls keep, when not nil, for what a report needs), then
-// drops the run's columns before taking the next. A run that fails to read
+// worker streams one run at a time into analysis.Stream (so it holds at
+// most the stream's bounded sample of it), builds its row and findings from
+// the report and the sample (and calls keep, when not nil, for what a
+// report needs), then drops them before taking the next. A run that fails to read
 // or audit becomes an error row; a walked file that is not a run is marked
 // skipped. Results are in input order. bar counts finished runs (drawn
 // only when stderr is a terminal).
@@ -218,7 +219,8 @@ func auditSweep(inputs []runInput, in *inputFlags, cfg analysis.Config, jobs int
 }
 
 // auditSweepOne is one worker's job: the same steps as a one-run audit
-// (read with the input flags, --last, --gold check, audit, empty-run check).
+// (stream with the input flags, --last, --gold check, audit, empty-run
+// check).
 func auditSweepOne(inp runInput, in *inputFlags, cfg analysis.Config,
 	keep func(string, *ingest.Run, *analysis.Report) any) *sweepResult {
 	res := &sweepResult{}
@@ -230,30 +232,25 @@ func auditSweepOne(inp runInput, in *inputFlags, cfg analysis.Config,
 		res.findings = analysis.FindingsOf(res.row, nil)
 		return res
 	}
-	var run *ingest.Run
-	var err error
-	if inp.src != nil {
-		run, err = in.loadSource(*inp.src, &res.stderr)
-	} else {
-		run, err = in.load(inp.path, &res.stderr)
-	}
+	sr, err := in.stream(inp.path, inp.src, cfg, &res.stderr)
 	if err != nil {
 		return fail(err)
 	}
-	if err := checkGold(run, cfg.Gold); err != nil {
+	if err := sr.check(cfg.Gold, &res.stderr); err != nil {
 		return fail(fmt.Errorf("%s: %w", inp.path, err))
 	}
-	rep, err := analysis.Audit(run, cfg)
+	rep, err := sr.report(inp.path, cfg)
 	if err != nil {
 		return fail(err)
 	}
-	if rep.Records == 0 && !analysis.RewardspyMode(cfg.Detectors) {
-		return fail(fmt.Errorf("%s: %w", inp.path, errNoRecords(run)))
-	}
-	res.row = analysis.SweepRowOf(inp.path, run, rep, cfg)
+	// The row and findings read the run's columns (held-out metrics, the
+	// reward's movement): the sample the batch detectors judged, which is
+	// the whole run up to analysis.SampleRows rows.
+	sample := sr.st.Sample()
+	res.row = analysis.SweepRowOf(inp.path, sample, rep, cfg)
 	res.findings = analysis.FindingsOf(res.row, rep)
 	if keep != nil {
-		res.kept = keep(inp.path, run, rep)
+		res.kept = keep(inp.path, sample, rep)
 	}
 	return res
 }
