@@ -55,6 +55,11 @@
 // when the figures come from a sample. The group detector's rule is
 // applied to every row as it arrives, so it stays exact.
 //
+// Live is the model of a log being followed (reportgen show --follow): the
+// five over every record, rings of the latest records for sparklines, a
+// downsampled reward curve, the batch detectors re-run on the latest rows,
+// and the alerts of both merged; Live.View is what the terminal draws.
+//
 // # Steps and records
 //
 // Alert.Step is the 1-based count of records with a reward at the time

@@ -289,14 +289,28 @@ func buildHTMLRun(rr *RunReport, fonts *fontSet) (*htmlRun, error) {
 		if grain == "" {
 			grain = "(not set)"
 		}
-		cols := run.Columns()
+		var cols []string
+		for _, c := range run.Columns() {
+			if c != analysis.SampleRecordColumn {
+				cols = append(cols, c)
+			}
+		}
 		hr.Input = [][2]string{{"file", run.Source}, {"format", run.Format}, {"grain", grain}}
 		if a != nil {
 			// One count of records everywhere: rows with a reward, as the
 			// verdict and the CLI say; rows without one are named apart.
 			hr.Input = append(hr.Input, [2]string{"records", fmt.Sprintf("%d (window W=%d)", a.Records, a.Window)})
-			if extra := run.Len() - a.Records; extra > 0 {
+			rows := run.Len()
+			if sm := a.Sampled; sm != nil {
+				// run is the audit's sample of a long run.
+				rows = sm.Of
+			}
+			if extra := rows - a.Records; extra > 0 {
 				hr.Input = append(hr.Input, [2]string{"rows without a reward", fmt.Sprint(extra)})
+			}
+			if sm := a.Sampled; sm != nil {
+				hr.Input = append(hr.Input, [2]string{"sampled", fmt.Sprintf(
+					"the batch detectors and the figures used 1 row in %d (%d of %d rows); their numbers are estimates", sm.Every, sm.Rows, sm.Of)})
 			}
 		} else {
 			hr.Input = append(hr.Input, [2]string{"rows", fmt.Sprint(run.Len())})

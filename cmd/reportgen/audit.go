@@ -110,6 +110,9 @@ func writeAuditText(w io.Writer, a audited) {
 	}
 	fmt.Fprintf(w, "Verdict: %s (exit %d)\n", verdictWords(rep), rep.ExitCode)
 	fmt.Fprintln(w, rep.Headline)
+	if line := sampledLine(rep); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	fmt.Fprintln(w)
 	width, swidth := 0, 0
 	for _, d := range rep.Detectors {
@@ -298,4 +301,19 @@ func writeJUnit(w io.Writer, path string, rep *analysis.Report) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// sampledLine is the one line that says a long run's batch detectors judged
+// an evenly spaced sample ("" when they judged every row).
+func sampledLine(rep *analysis.Report) string {
+	sm := rep.Sampled
+	if sm == nil {
+		return ""
+	}
+	every := "The record count covers every record."
+	if rep.Kind == analysis.KindRewardspy {
+		every = "The record count and rewardspy's five detectors cover every record."
+	}
+	return fmt.Sprintf("Sampled: the run is longer than %s rows, so the batch detectors judged 1 row in %d (%s of %s); their figures are estimates. %s",
+		thousands(analysis.SampleRows), sm.Every, thousands(sm.Rows), thousands(sm.Of), every)
 }
