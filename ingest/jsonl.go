@@ -56,7 +56,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -627,261 +626,35 @@ type jsonlChunk struct {
 	buf       *[]byte // pooled backing store, returned after parsing
 	last      bool    // the final chunk of the input
 	truncated bool    // the input ended with a read error (truncated gzip)
+	truncLine int     // with truncated: the line the input was cut on
+	truncMsg  string  // with truncated: the read error
 }
 
 const jsonlChunkSize = 2 << 20
 
 var jsonlBufPool = sync.Pool{New: func() any { b := make([]byte, 0, jsonlChunkSize+64<<10); return &b }}
 
-// readJSONL is the parallel JSONL pipeline: one goroutine cuts the input
-// into chunks at newlines, GOMAXPROCS workers parse chunks into column
-// batches, and the batches are assembled in file order into exact-size
-// columns (so no column is ever grown by doubling).
-func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, error) {
-	km, err := newKeyMapper(opt.Map)
-	if err != nil {
-		return nil, err
-	}
-	if rewardspy {
-		km = &keyMapper{bySource: map[string]string{}, taken: map[string]bool{}, seen: map[string]bool{}}
-	}
-	workers := runtime.GOMAXPROCS(0)
-	if workers > 8 {
-		workers = 8
-	}
-	var readErr error
-	var truncLine int
-	var truncMsg string
-	var mu sync.Mutex // guards the shared key mapper (only touched on new keys)
-	var results chan *jsonlBatch
-
-	// An input smaller than one chunk is parsed right here: no goroutines,
-	// and deterministic (which the fuzzer needs).
-	head, herr := io.ReadAll(io.LimitReader(r, jsonlChunkSize))
-	if herr != nil && !errors.Is(herr, io.ErrUnexpectedEOF) {
-		return nil, fmt.Errorf("%s: %w", name, herr)
-	}
-	if len(head) < jsonlChunkSize || herr != nil {
-		var rest io.Reader = bytes.NewReader(head)
-		if herr != nil {
-			rest = io.MultiReader(rest, errorReader{herr})
-		}
-		jobs := make(chan *jsonlChunk, 4)
-		readErr, truncLine, truncMsg = splitLines(rest, jobs)
-		close(jobs)
-		results = make(chan *jsonlBatch, 4)
-		var scratch []byte
-		for c := range jobs {
-			results <- parseChunk(c, name, rewardspy, km, &mu, &scratch)
-		}
-		close(results)
-	} else {
-		r = io.MultiReader(bytes.NewReader(head), r)
-		jobs := make(chan *jsonlChunk, workers)
-		results = make(chan *jsonlBatch, workers)
-		go func() {
-			defer close(jobs)
-			readErr, truncLine, truncMsg = splitLines(r, jobs)
-		}()
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var scratch []byte
-				for c := range jobs {
-					results <- parseChunk(c, name, rewardspy, km, &mu, &scratch)
-				}
-			}()
-		}
-		go func() { wg.Wait(); close(results) }()
-	}
-
-	var batches []*jsonlBatch
-	var run *Run
-	if total := countLines(opt.src, opt.srcOff); total >= 0 {
-		// A plain file: columns are allocated once at their final size
-		// and each batch is copied in as soon as its predecessors are, so
-		// only the batches in flight exist besides the columns.
-		m := newMerger(total)
-		for b := range results {
-			for len(batches) <= b.seq {
-				batches = append(batches, nil)
-			}
-			batches[b.seq] = b
-			for m.next < len(batches) && batches[m.next] != nil {
-				if m.err == nil {
-					m.add(batches[m.next])
-				} else {
-					m.next++
-				}
-			}
-		}
-		if m.err != nil {
-			return nil, fmt.Errorf("%s: %w", name, m.err)
-		}
-		run = m.finish()
-		if order := componentOrder(batches); order != "" {
-			run.setMeta(MetaComponentOrder, order)
-		}
-	} else {
-		for b := range results {
-			for len(batches) <= b.seq {
-				batches = append(batches, nil)
-			}
-			batches[b.seq] = b
-		}
-		if run, err = assembleBatches(batches); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	if readErr != nil {
-		return nil, fmt.Errorf("%s: %w", name, readErr)
-	}
-	run.Source = name
-	if rewardspy {
-		run.Format = "rewardspy-jsonl"
-		run.Grain = GrainCall
-	} else {
-		run.Format = "jsonl"
-	}
-	// Issues in file order, capped. A line cut by a truncated stream is
-	// reported once, as the truncation.
-	if truncLine > 0 && len(batches) > 0 {
-		if lb := batches[len(batches)-1]; len(lb.issues) > 0 && lb.issues[len(lb.issues)-1].Line == truncLine {
-			lb.issues[len(lb.issues)-1].Msg = strings.TrimPrefix(truncMsg, name+": ") + "; the records before it were kept"
-			lb.issues[len(lb.issues)-1].Field = ""
-			truncLine = 0
-		}
-	}
-	max := opt.maxIssues()
-	for _, b := range batches {
-		run.Skipped += b.skipped
-		for _, is := range b.issues {
-			if opt.Strict {
-				return nil, fmt.Errorf("%w: %v", ErrStrict, is)
-			}
-			if len(run.Issues) < max {
-				run.Issues = append(run.Issues, is)
-			}
-		}
-	}
-	if truncLine > 0 {
-		is := Issue{File: name, Line: truncLine, Msg: strings.TrimPrefix(truncMsg, name+": ") + "; the records before it were kept"}
-		if opt.Strict {
-			return nil, fmt.Errorf("%w: %v", ErrStrict, is)
-		}
-		if len(run.Issues) < max {
-			run.Issues = append(run.Issues, is)
-		}
-	}
-	if run.Len() == 0 && run.Skipped > 0 && !opt.chunk {
-		first := ""
-		if len(run.Issues) > 0 {
-			first = " (first: " + run.Issues[0].Error() + ")"
-		}
-		return nil, fmt.Errorf("%s: %w: none of its %d non-blank lines is a valid JSON record%s",
-			name, ErrNotARun, run.Skipped, first)
-	}
-	if !rewardspy {
-		var have []string
-		for _, b := range batches {
-			have = append(have, b.keys...)
-		}
-		if err := km.unseen(name, dedupe(have)); err != nil && run.Len() > 0 {
-			return nil, err
-		}
-		applyGrain(run, opt)
-	}
-	if rewardspy {
-		if _, ok := run.Column(ColReward); !ok && run.Len() > 0 {
-			run.SetColumn(ColReward, nil)
-		}
-	}
-	return run, nil
-}
-
-func dedupe(s []string) []string {
-	seen := map[string]bool{}
-	out := s[:0]
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-// splitLines reads r into chunks of whole lines. It returns a non-nil error
-// only for a real read failure; a truncated gzip stream ends the input
-// normally and reports the line it ended on.
-func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int, truncMsg string) {
-	line := 1
-	seq := 0
-	var carry []byte
-	for {
-		bp := jsonlBufPool.Get().(*[]byte)
-		buf := append((*bp)[:0], carry...)
-		want := jsonlChunkSize
-		if len(buf) >= want { // one line longer than a chunk: read on
-			want = len(buf) + jsonlChunkSize
-		}
-		for len(buf) < want {
-			if cap(buf)-len(buf) < 32<<10 {
-				buf = append(buf, make([]byte, 64<<10)...)[:len(buf)]
-			}
-			n, rerr := r.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			if rerr == nil {
-				continue
-			}
-			if rerr != io.EOF {
-				if !errors.Is(rerr, io.ErrUnexpectedEOF) {
-					return rerr, 0, ""
-				}
-				truncMsg = rerr.Error()
-				truncLine = line + bytes.Count(buf, []byte{'\n'})
-				if len(buf) > 0 && buf[len(buf)-1] == '\n' {
-					truncLine--
-				}
-				if truncLine < 1 {
-					truncLine = 1
-				}
-			}
-			*bp = buf
-			jobs <- &jsonlChunk{seq: seq, firstLine: line, data: buf, buf: bp, last: true, truncated: truncLine > 0}
-			return nil, truncLine, truncMsg
-		}
-		cut := bytes.LastIndexByte(buf, '\n')
-		if cut < 0 {
-			// One line longer than the chunk: keep reading into it.
-			carry = buf
-			continue
-		}
-		carry = append(carry[:0:0], buf[cut+1:]...)
-		*bp = buf
-		data := buf[:cut+1]
-		jobs <- &jsonlChunk{seq: seq, firstLine: line, data: data, buf: bp}
-		line += bytes.Count(data, []byte{'\n'})
-		seq++
-	}
-}
-
 // jsonlBatch holds the rows parsed from one chunk.
 type jsonlBatch struct {
-	seq     int
-	lines   int // lines in the chunk (an upper bound on rows)
-	rows    int
-	cols    []*batchCol
-	byName  map[string]int
-	byKey   map[string]int // source key -> index in cols; -1 = ignored
-	keys    []string       // source keys seen
-	sbuf    []byte         // string cell storage
-	strs    string         // sbuf frozen into one string at the end
-	issues  []Issue
-	skipped int
-	order   [][]int32 // distinct orders of component columns seen
+	seq       int
+	lines     int // estimated lines in the chunk (a capacity hint)
+	bytes     int // bytes of input in the chunk
+	rows      int
+	last      bool // the final batch of the input
+	truncLine int  // the line a truncated input was cut on (last batch only)
+	truncMsg  string
+	cols      []*batchCol
+	byName    map[string]int
+	byKey     map[string]int // source key -> index in cols; -1 = ignored
+	keys      []string       // source keys seen
+	sbuf      []byte         // string cell storage
+	strs      string         // sbuf frozen into one string at the end
+	issues    []Issue
+	skipped   int
+	order     [][]int32 // distinct orders of component columns seen
+	// skip is Options.SkipColumn for the rewardspy reader (nil otherwise):
+	// the call_id and extra.* columns it names are checked but not stored.
+	skip func(string) bool
 }
 
 type batchCol struct {
@@ -904,6 +677,10 @@ type batchCol struct {
 	sparse bool
 	srow   []int32
 	count  int // rows with a value
+
+	// skip: the column is checked (a wrong type still drops the row) but
+	// its values are not stored (Options.SkipColumn).
+	skip bool
 }
 
 type pendingVal struct {
@@ -965,16 +742,21 @@ func (b *jsonlBatch) columnFor(key []byte, rewardspy bool, km *keyMapper, mu *sy
 		if i < 64 {
 			hint = b.lines
 		}
-		b.cols = append(b.cols, &batchCol{name: name, want: want, capHint: hint, sparse: i >= 64})
+		skip := b.skip != nil && (want == kindStr || (want == -1 && strings.HasPrefix(name, ExtraPrefix))) && b.skip(name)
+		b.cols = append(b.cols, &batchCol{name: name, want: want, capHint: hint, sparse: i >= 64, skip: skip})
 		b.byName[name] = i
 	}
 	b.byKey[k] = i
 	return i
 }
 
-func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *sync.Mutex, scratch *[]byte) *jsonlBatch {
-	b := &jsonlBatch{seq: c.seq, byName: map[string]int{}, byKey: map[string]int{}}
-	b.lines = bytes.Count(c.data, []byte{'\n'}) + 1
+func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *sync.Mutex, scratch *[]byte, skip func(string) bool) *jsonlBatch {
+	b := &jsonlBatch{seq: c.seq, byName: map[string]int{}, byKey: map[string]int{},
+		bytes: len(c.data), last: c.last, truncLine: c.truncLine, truncMsg: c.truncMsg}
+	if rewardspy {
+		b.skip = skip
+	}
+	b.lines = estimateLines(c.data)
 	var pend []pendingVal
 	var compSeq, lastSeq []int32
 	orderSet := map[string]bool{}
@@ -1024,11 +806,17 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 				errField = string(key)
 				return fmt.Errorf("want a string, got a %s", kindName(kind))
 			}
+			if bc.skip {
+				return nil
+			}
 			pend = append(pend, pendingVal{col: col, num: num})
 		case kindStr, kindRaw:
 			if bc.want == kindNum || bc.want == kindObject {
 				errField = string(key)
 				return fmt.Errorf("want a number, got %s", kindName(kind))
+			}
+			if bc.skip {
+				return nil
 			}
 			s0 := len(b.sbuf)
 			b.sbuf = append(b.sbuf, v...)
@@ -1463,9 +1251,6 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 		reclaim(n)
 	}
 	setDropped(run, names, drop)
-	if order := componentOrder(batches); order != "" {
-		run.setMeta(MetaComponentOrder, order)
-	}
 	return run, nil
 }
 
@@ -1581,62 +1366,6 @@ func fillNaN(c []float64) {
 // reproduce rewardspy's per-record key order byte for byte.
 const MetaComponentOrder = "component_order"
 
-// componentOrder merges the per-record component key orders into one order
-// consistent with all of them (a topological sort; ties and cycles broken
-// by first appearance).
-func componentOrder(batches []*jsonlBatch) string {
-	var first []string
-	pos := map[string]int{}
-	succ := map[string]map[string]bool{}
-	indeg := map[string]int{}
-	for _, b := range batches {
-		for _, seq := range b.order {
-			prev, started := "", false // "" is a valid component name
-			for _, ci := range seq {
-				name := strings.TrimPrefix(b.cols[ci].name, ComponentPrefix)
-				if _, ok := pos[name]; !ok {
-					pos[name] = len(first)
-					first = append(first, name)
-					succ[name] = map[string]bool{}
-				}
-				if started && prev != name && !succ[prev][name] {
-					succ[prev][name] = true
-					indeg[name]++
-				}
-				prev, started = name, true
-			}
-		}
-	}
-	if len(first) == 0 {
-		return ""
-	}
-	var out []string
-	done := map[string]bool{}
-	for len(out) < len(first) {
-		pick, found := "", false // "" is a valid component name
-		for _, n := range first {
-			if !done[n] && indeg[n] == 0 {
-				pick, found = n, true
-				break
-			}
-		}
-		if !found { // a cycle: take the earliest remaining
-			for _, n := range first {
-				if !done[n] {
-					pick = n
-					break
-				}
-			}
-		}
-		done[pick] = true
-		out = append(out, pick)
-		for m := range succ[pick] {
-			indeg[m]--
-		}
-	}
-	return jsonStringList(out)
-}
-
 func jsonStringList(s []string) string {
 	b := []byte{'['}
 	for i, x := range s {
@@ -1710,9 +1439,11 @@ func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend *[]pendingVal, comp *
 	if j >= len(l) || l[j] != '"' {
 		return false
 	}
-	s0 := len(b.sbuf)
-	b.sbuf = append(b.sbuf, l[start:j]...)
-	*pend = append(*pend, pendingVal{col: f.cols[0], isStr: true, s0: s0, s1: len(b.sbuf)})
+	if !b.cols[f.cols[0]].skip {
+		s0 := len(b.sbuf)
+		b.sbuf = append(b.sbuf, l[start:j]...)
+		*pend = append(*pend, pendingVal{col: f.cols[0], isStr: true, s0: s0, s1: len(b.sbuf)})
+	}
 	s.i = j + 1
 	for field := 1; field <= 3; field++ {
 		if !lit(fastKeys[field]) || !num(field) {
@@ -1785,37 +1516,6 @@ func reclaim(rows int) {
 	if rows >= 1<<19 {
 		runtime.GC()
 	}
-}
-
-// countLines counts the lines of f from off to its end (an upper bound on
-// the records), or returns -1 when f is nil or cannot be read at an offset
-// (a pipe). It reads through the page cache at memory speed: ~50 ms for
-// 250 MB, a small price for sizing every column exactly once.
-func countLines(f *os.File, off int64) int {
-	if f == nil {
-		return -1
-	}
-	buf := make([]byte, 1<<20)
-	n := 0
-	last := byte('\n')
-	for {
-		k, err := f.ReadAt(buf, off)
-		if k > 0 {
-			n += bytes.Count(buf[:k], []byte{'\n'})
-			last = buf[k-1]
-			off += int64(k)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return -1
-		}
-	}
-	if last != '\n' {
-		n++
-	}
-	return n
 }
 
 // merger copies batches, in file order, into columns sized for total rows.
