@@ -1131,7 +1131,7 @@ func int32sKey(a []int32) string {
 // big runs, collected before the next column is allocated, so the peak is
 // about the final columns plus one column (rather than twice the columns).
 // Rarely present columns are kept or dropped by sparseBudget.
-func assembleBatches(batches []*jsonlBatch) (*Run, error) {
+func assembleBatches(batches []*jsonlBatch) (*Run, []string, error) {
 	n := 0
 	type colInfo struct {
 		isStr  bool
@@ -1153,7 +1153,7 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 				info[bc.name] = ci
 				names = append(names, bc.name)
 				if len(names) > MaxColumns {
-					return nil, errTooManyColumns
+					return nil, nil, errTooManyColumns
 				}
 			}
 			if bc.isStr {
@@ -1251,7 +1251,13 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 		reclaim(n)
 	}
 	setDropped(run, names, drop)
-	return run, nil
+	var dropped []string
+	for _, name := range names {
+		if drop[name] {
+			dropped = append(dropped, name)
+		}
+	}
+	return run, dropped, nil
 }
 
 // sparseCand is a column held sparse while reading: it never had a value

@@ -427,7 +427,7 @@ func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, err
 			return nil, fmt.Errorf("%s: %w", name, m.err)
 		}
 		run = m.finish()
-	} else if run, err = assembleBatches(batches); err != nil {
+	} else if run, _, err = assembleBatches(batches); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if o := order.String(); o != "" {
