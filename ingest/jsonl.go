@@ -63,7 +63,6 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // jsonScanner is a small, allocation-free JSON scanner for one line holding
@@ -405,117 +404,36 @@ var strSpecial = func() (t [256]bool) {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// num scans a JSON number (strict grammar) and parses it in the same pass:
-// a mantissa of at most 15 significant digits with a decimal exponent
-// within ±22 is computed exactly (Clinger's fast path: mantissa and 10^k
-// are exact float64 values, so one multiplication or division is correctly
-// rounded, the same bits strconv.ParseFloat gives); anything else goes to
-// strconv.ParseFloat.
+// num scans a JSON number (strict grammar) and parses it in the same pass,
+// with exactly strconv.ParseFloat's result (see parseNumber).
 func (s *jsonScanner) num() (float64, error) {
 	start := s.i
-	b := s.b
-	i := s.i
-	neg := false
-	if b[i] == '-' {
-		neg = true
-		i++
+	x, n, err := parseNumber(s.b[start:])
+	if err == nil {
+		s.i = start + n
+		return x, nil
 	}
-	if i >= len(b) {
-		s.i = i
-		return 0, s.fail("bad number")
-	}
-	var mant uint64
-	nd, frac := 0, 0
-	switch c := b[i]; {
-	case c == '0':
-		i++
-	case c >= '1' && c <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if nd < 19 {
-				mant = mant*10 + uint64(b[i]-'0')
-			}
-			nd++
-			i++
+	if err == errNumberRange {
+		end := start + 1
+		for end < len(s.b) && numByte[s.b[end]] {
+			end++
 		}
-	case c == 'I':
-		s.i = i
+		return 0, s.fail(fmt.Sprintf("number %.40s is out of range (not finite as a float64)", s.b[start:end]))
+	}
+	s.i = start + n
+	if s.i < len(s.b) && s.b[s.i] == 'I' && n == 1 {
 		return 0, s.fail("not a finite number (NaN/Infinity)")
-	default:
-		s.i = i
-		return 0, s.fail("bad number")
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if nd > 0 || b[i] != '0' {
-				if nd < 19 {
-					mant = mant*10 + uint64(b[i]-'0')
-					frac++
-				}
-				nd++
-			} else {
-				frac++ // a leading zero of 0.000x
-			}
-			i++
-		}
-		if i == d {
-			s.i = i
-			return 0, s.fail("bad number: no digits after '.'")
-		}
-	}
-	exp := 0
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		eneg := false
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			eneg = b[i] == '-'
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if exp < 10000 {
-				exp = exp*10 + int(b[i]-'0')
-			}
-			i++
-		}
-		if i == d {
-			s.i = i
-			return 0, s.fail("bad number: no digits in the exponent")
-		}
-		if eneg {
-			exp = -exp
-		}
-	}
-	s.i = i
-	if nd <= 15 {
-		e := exp - frac
-		x := float64(mant)
-		ok := true
-		switch {
-		case mant == 0 || e == 0:
-		case e > 0 && e <= 22:
-			x *= pow10[e]
-		case e < 0 && e >= -22:
-			x /= pow10[-e]
-		default:
-			ok = false
-		}
-		if ok {
-			if neg {
-				x = -x
-			}
-			return x, nil
-		}
-	}
-	tok := b[start:i]
-	x, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), 64)
-	if err != nil || math.IsInf(x, 0) {
-		s.i = start
-		return 0, s.fail(fmt.Sprintf("number %.40s is out of range (not finite as a float64)", tok))
-	}
-	return x, nil
+	return 0, s.fail(err.Error())
 }
+
+// numByte marks the bytes a JSON number is made of.
+var numByte = func() (t [256]bool) {
+	for _, c := range "0123456789+-.eE" {
+		t[c] = true
+	}
+	return t
+}()
 
 // ---- readers ----
 
