@@ -601,11 +601,13 @@ type batchCol struct {
 	skip bool
 }
 
+// pendingVal is one value of a line, stored once the whole line parsed
+// (s0:s1 is a string's span in the batch's string storage).
 type pendingVal struct {
-	col    int
-	isStr  bool
 	num    float64
-	s0, s1 int
+	col    int32
+	s0, s1 int32
+	isStr  bool
 }
 
 // columnFor returns the batch column for a source key, creating it.
@@ -727,7 +729,7 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 			if bc.skip {
 				return nil
 			}
-			pend = append(pend, pendingVal{col: col, num: num})
+			pend = append(pend, pendingVal{col: int32(col), num: num})
 		case kindStr, kindRaw:
 			if bc.want == kindNum || bc.want == kindObject {
 				errField = string(key)
@@ -738,7 +740,7 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 			}
 			s0 := len(b.sbuf)
 			b.sbuf = append(b.sbuf, v...)
-			pend = append(pend, pendingVal{col: col, isStr: true, s0: s0, s1: len(b.sbuf)})
+			pend = append(pend, pendingVal{col: int32(col), isStr: true, s0: int32(s0), s1: int32(len(b.sbuf))})
 		}
 		if bc.name == ColReward {
 			hasReward = true
@@ -775,7 +777,11 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 		}
 		pend, compSeq, errField, hasReward, pos = pend[:0], compSeq[:0], "", false, 0
 		sMark := len(b.sbuf)
-		if rewardspy && fast.line(l, b, &pend, &compSeq) {
+		ok := false
+		if rewardspy {
+			pend, compSeq, ok = fast.line(l, b, pend, compSeq)
+		}
+		if ok {
 			rowErr = nil
 			hasReward = true
 		} else {
@@ -805,8 +811,14 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 		}
 		row := b.rows
 		for _, p := range pend {
-			b.cols[p.col].set(b, row, p)
-			b.cols[p.col].has = true
+			bc := b.cols[p.col]
+			if !p.isStr && !bc.isStr && !bc.sparse && len(bc.num) == row && cap(bc.num) > row {
+				bc.num = append(bc.num, p.num) // the common case of set
+				bc.count++
+			} else {
+				bc.set(b, row, p)
+			}
+			bc.has = true
 		}
 		b.rows++
 		if len(compSeq) > 0 && !int32sEqual(compSeq, lastSeq) {
@@ -883,7 +895,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 			bc.count++
 		}
 		if bc.isStr {
-			s0, s1 := p.s0, p.s1
+			s0, s1 := int(p.s0), int(p.s1)
 			if !p.isStr {
 				s0 = len(b.sbuf)
 				b.sbuf = appendNumText(b.sbuf, p.num)
@@ -903,7 +915,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 		return
 	}
 	if bc.isStr {
-		s0, s1 := p.s0, p.s1
+		s0, s1 := int(p.s0), int(p.s1)
 		if !p.isStr {
 			s0 = len(b.sbuf)
 			b.sbuf = appendNumText(b.sbuf, p.num)
@@ -1308,7 +1320,6 @@ func jsonStringList(s []string) string {
 // general scanner. Any deviation returns false and the line is parsed by
 // the general scanner, so the result never depends on which path ran.
 type fastRewardspy struct {
-	s        jsonScanner
 	cols     [7]int
 	compName [][]byte
 	compCol  []int
@@ -1329,83 +1340,82 @@ func (f *fastRewardspy) init(b *jsonlBatch, km *keyMapper, mu *sync.Mutex) {
 	}
 }
 
-func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend *[]pendingVal, comp *[]int32) bool {
-	*pend, *comp = (*pend)[:0], (*comp)[:0]
-	s := &f.s
-	s.b, s.i = l, 0
-	num := func(field int) bool {
-		if s.i >= len(l) || !(l[s.i] == '-' || (l[s.i] >= '0' && l[s.i] <= '9')) {
+// line parses l into pend (the values) and comp (the component columns in
+// order), reusing their storage; ok=false means l is not in the exact
+// layout and must go to the general scanner.
+func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend []pendingVal, comp []int32) (_ []pendingVal, _ []int32, ok bool) {
+	pend, comp = pend[:0], comp[:0]
+	i := 0
+	lit := func(k string) bool {
+		if len(l)-i < len(k) || string(l[i:i+len(k)]) != k {
 			return false
 		}
-		x, err := s.num()
-		if err != nil {
-			return false
-		}
-		*pend = append(*pend, pendingVal{col: f.cols[field], num: x})
+		i += len(k)
 		return true
 	}
-	lit := func(k string) bool {
-		if len(l)-s.i < len(k) || string(l[s.i:s.i+len(k)]) != k {
-			return false
+	num := func() (float64, bool) {
+		if i >= len(l) || !(l[i] == '-' || l[i]-'0' <= 9) {
+			return 0, false
 		}
-		s.i += len(k)
-		return true
+		x, n, err := parseNumber(l[i:])
+		i += n
+		return x, err == nil
 	}
 	// call_id
-	if !lit(fastKeys[0]) || s.i >= len(l) || l[s.i] != '"' {
-		return false
+	if !lit(fastKeys[0]) || i >= len(l) || l[i] != '"' {
+		return pend, comp, false
 	}
-	start := s.i + 1
+	start := i + 1
 	j := start
 	for j < len(l) && !strSpecial[l[j]] {
 		j++
 	}
 	if j >= len(l) || l[j] != '"' {
-		return false
+		return pend, comp, false
 	}
 	if !b.cols[f.cols[0]].skip {
 		s0 := len(b.sbuf)
 		b.sbuf = append(b.sbuf, l[start:j]...)
-		*pend = append(*pend, pendingVal{col: f.cols[0], isStr: true, s0: s0, s1: len(b.sbuf)})
+		pend = append(pend, pendingVal{col: int32(f.cols[0]), isStr: true, s0: int32(s0), s1: int32(len(b.sbuf))})
 	}
-	s.i = j + 1
+	i = j + 1
 	for field := 1; field <= 3; field++ {
-		if !lit(fastKeys[field]) || !num(field) {
-			return false
+		if !lit(fastKeys[field]) {
+			return pend, comp, false
 		}
+		x, ok := num()
+		if !ok {
+			return pend, comp, false
+		}
+		pend = append(pend, pendingVal{col: int32(f.cols[field]), num: x})
 	}
 	if !lit(`,"components":{`) {
-		return false
+		return pend, comp, false
 	}
 	for c := 0; ; c++ {
-		if s.i < len(l) && l[s.i] == '}' {
-			s.i++
+		if i < len(l) && l[i] == '}' {
+			i++
 			break
 		}
-		if c > 0 {
-			if !lit(",") {
-				return false
-			}
+		if c > 0 && !lit(",") {
+			return pend, comp, false
 		}
-		if s.i >= len(l) || l[s.i] != '"' {
-			return false
+		if i >= len(l) || l[i] != '"' {
+			return pend, comp, false
 		}
-		start := s.i + 1
+		start := i + 1
 		j := start
 		for j < len(l) && !strSpecial[l[j]] {
 			j++
 		}
 		if j >= len(l) || l[j] != '"' || j+1 >= len(l) || l[j+1] != ':' {
-			return false
+			return pend, comp, false
 		}
 		name := l[start:j]
-		s.i = j + 2
-		if s.i >= len(l) || !(l[s.i] == '-' || (l[s.i] >= '0' && l[s.i] <= '9')) {
-			return false
-		}
-		x, err := s.num()
-		if err != nil {
-			return false
+		i = j + 2
+		x, ok := num()
+		if !ok {
+			return pend, comp, false
 		}
 		var col int
 		if c < len(f.compName) && string(f.compName[c]) == string(name) {
@@ -1421,15 +1431,20 @@ func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend *[]pendingVal, comp *
 				f.compCol = append(f.compCol, col)
 			}
 		}
-		*pend = append(*pend, pendingVal{col: col, num: x})
-		*comp = append(*comp, int32(col))
+		pend = append(pend, pendingVal{col: int32(col), num: x})
+		comp = append(comp, int32(col))
 	}
 	for field := 4; field <= 6; field++ {
-		if !lit(fastKeys[field]) || !num(field) {
-			return false
+		if !lit(fastKeys[field]) {
+			return pend, comp, false
 		}
+		x, ok := num()
+		if !ok {
+			return pend, comp, false
+		}
+		pend = append(pend, pendingVal{col: int32(f.cols[field]), num: x})
 	}
-	return s.i == len(l)-1 && l[s.i] == '}'
+	return pend, comp, i == len(l)-1 && l[i] == '}'
 }
 
 // reclaim runs a collection after a big column was assembled, so that the

@@ -13,15 +13,16 @@ import (
 // in one pass, with exactly the float64 strconv.ParseFloat returns (the
 // correctly rounded value, the one Python's json gives):
 //
-//   - up to 19 significant digits are gathered into a uint64 mantissa m
-//     and a decimal exponent e (value = m x 10^e, exact);
+//   - a number of up to 19 digits (leading zeros included) is gathered
+//     into a uint64 mantissa m and a decimal exponent e (value = m x
+//     10^e, exact);
 //   - m <= 2^53 and |e| <= 22 (Clinger's fast path): m and 10^|e| are
 //     exact float64 values, so one multiplication or division, correctly
 //     rounded by IEEE 754, gives the answer;
 //   - otherwise the Eisel-Lemire algorithm (as in Go's strconv): m times a
 //     128-bit approximation of 10^e, which either proves the correctly
 //     rounded result or gives up;
-//   - more than 19 significant digits, an exponent outside [-348, 347], or
+//   - more than 19 digits, an exponent outside [-348, 347], or
 //     a case Eisel-Lemire gives up on go to strconv.ParseFloat.
 //
 // An out-of-range number (1e999, whose float64 is infinite) is an error;
@@ -50,19 +51,21 @@ func parseNumber(b []byte) (x float64, n int, err error) {
 	if i >= len(b) {
 		return 0, i, errBadNumber
 	}
+	// All digits, integer and fraction, go into mant; it is exact while
+	// there are at most 19 of them (leading zeros included).
 	var mant uint64
-	nd, frac := 0, 0 // significant digits; digits of them after the point
+	nd, frac := 0, 0
 	switch c := b[i]; {
 	case c == '0':
 		i++
+		nd = 1
 	case c >= '1' && c <= '9':
+		d := i
 		for i < len(b) && b[i]-'0' <= 9 {
-			if nd < 19 {
-				mant = mant*10 + uint64(b[i]-'0')
-			}
-			nd++
+			mant = mant*10 + uint64(b[i]-'0')
 			i++
 		}
+		nd = i - d
 	default:
 		return 0, i, errBadNumber
 	}
@@ -70,20 +73,14 @@ func parseNumber(b []byte) (x float64, n int, err error) {
 		i++
 		d := i
 		for i < len(b) && b[i]-'0' <= 9 {
-			if nd > 0 || b[i] != '0' {
-				if nd < 19 {
-					mant = mant*10 + uint64(b[i]-'0')
-					frac++
-				}
-				nd++
-			} else {
-				frac++ // a leading zero of 0.000x
-			}
+			mant = mant*10 + uint64(b[i]-'0')
 			i++
 		}
-		if i == d {
+		frac = i - d
+		if frac == 0 {
 			return 0, i, errNoFracDigits
 		}
+		nd += frac
 	}
 	exp := 0
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
