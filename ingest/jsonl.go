@@ -51,6 +51,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -292,9 +293,7 @@ func (s *jsonScanner) str() ([]byte, error) {
 	start := s.i
 	b := s.b
 	i := s.i
-	for i < len(b) && !strSpecial[b[i]] {
-		i++
-	}
+	i = skipPlain(b, i)
 	s.i = i
 	if i < len(b) {
 		switch c := b[i]; {
@@ -389,6 +388,27 @@ func (s *jsonScanner) hex4() (rune, bool) {
 	}
 	s.i += 4
 	return r, true
+}
+
+// skipPlain returns the index of the first byte at or after i in b that
+// ends the fast path of string scanning (a quote, a backslash or a control
+// byte; see strSpecial), or len(b). It tests eight bytes at a time.
+func skipPlain(b []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (lo * '"')
+		bs := x ^ (lo * '\\')
+		// a byte of q or bs is zero, or a byte of x is below 0x20
+		m := ((q - lo) &^ q) | ((bs - lo) &^ bs) | ((x - lo*0x20) &^ x)
+		if m&hi != 0 {
+			break
+		}
+	}
+	for i < len(b) && !strSpecial[b[i]] {
+		i++
+	}
+	return i
 }
 
 // strSpecial marks the bytes that end the fast path of string scanning.
@@ -599,6 +619,8 @@ type batchCol struct {
 	// skip: the column is checked (a wrong type still drops the row) but
 	// its values are not stored (Options.SkipColumn).
 	skip bool
+	// isReward, isComp: the column is the reward or a component.* column.
+	isReward, isComp bool
 }
 
 // pendingVal is one value of a line, stored once the whole line parsed
@@ -663,7 +685,8 @@ func (b *jsonlBatch) columnFor(key []byte, rewardspy bool, km *keyMapper, mu *sy
 			hint = b.lines
 		}
 		skip := b.skip != nil && (want == kindStr || (want == -1 && strings.HasPrefix(name, ExtraPrefix))) && b.skip(name)
-		b.cols = append(b.cols, &batchCol{name: name, want: want, capHint: hint, sparse: i >= 64, skip: skip})
+		b.cols = append(b.cols, &batchCol{name: name, want: want, capHint: hint, sparse: i >= 64, skip: skip,
+			isReward: name == ColReward, isComp: strings.HasPrefix(name, ComponentPrefix)})
 		b.byName[name] = i
 	}
 	b.byKey[k] = i
@@ -742,10 +765,10 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 			b.sbuf = append(b.sbuf, v...)
 			pend = append(pend, pendingVal{col: int32(col), isStr: true, s0: int32(s0), s1: int32(len(b.sbuf))})
 		}
-		if bc.name == ColReward {
+		if bc.isReward {
 			hasReward = true
 		}
-		if strings.HasPrefix(bc.name, ComponentPrefix) {
+		if bc.isComp {
 			compSeq = append(compSeq, int32(col))
 		}
 		return nil
@@ -1367,9 +1390,7 @@ func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend []pendingVal, comp []
 	}
 	start := i + 1
 	j := start
-	for j < len(l) && !strSpecial[l[j]] {
-		j++
-	}
+	j = skipPlain(l, j)
 	if j >= len(l) || l[j] != '"' {
 		return pend, comp, false
 	}
@@ -1405,9 +1426,7 @@ func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend []pendingVal, comp []
 		}
 		start := i + 1
 		j := start
-		for j < len(l) && !strSpecial[l[j]] {
-			j++
-		}
+		j = skipPlain(l, j)
 		if j >= len(l) || l[j] != '"' || j+1 >= len(l) || l[j+1] != ':' {
 			return pend, comp, false
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -300,4 +301,35 @@ func TestJSONLSkipColumn(t *testing.T) {
 		t.Fatalf("skipped %d/%d, issues %v", lean.Skipped, full.Skipped, lean.Issues)
 	}
 	checkParity(t, data, "a.jsonl", skip)
+}
+
+// skipPlain stops at the first quote, backslash or control byte, as the
+// byte-by-byte loop does.
+func TestSkipPlain(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	alphabet := []byte("abc\"\\\x00\x1f\x20\x7f\x80\xff\xe2z09")
+	for n := 0; n < 20000; n++ {
+		b := make([]byte, rng.Intn(40))
+		for i := range b {
+			if rng.Intn(6) == 0 {
+				b[i] = alphabet[rng.Intn(len(alphabet))]
+			} else {
+				b[i] = byte(0x20 + rng.Intn(0x60))
+				if b[i] == '"' || b[i] == '\\' {
+					b[i] = 'x'
+				}
+			}
+		}
+		start := 0
+		if len(b) > 0 {
+			start = rng.Intn(len(b) + 1)
+		}
+		want := start
+		for want < len(b) && !strSpecial[b[want]] {
+			want++
+		}
+		if got := skipPlain(b, start); got != want {
+			t.Fatalf("skipPlain(%q, %d) = %d, want %d", b, start, got, want)
+		}
+	}
 }
