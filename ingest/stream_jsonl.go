@@ -1,9 +1,11 @@
 package ingest
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
+	"math"
 )
 
 // streamHeadRows is StreamHeadRows; tests lower it to exercise long runs
@@ -133,41 +135,49 @@ func (st *jsonlStream) rewardspy() (*Run, error) {
 }
 
 // generic streams a generic JSONL log. Up to streamHeadRows rows are
-// buffered; a shorter run is read whole and delivered as one chunk. A
-// longer one gets its grain and key mapping from the head, which is then
-// applied to every later chunk; a head whose rows of one step would be
-// merged makes the run read whole after all.
+// read into columns as Read reads them; a shorter run is delivered as one
+// chunk equal to Read's. A longer one gets its grain and key mapping from
+// the head, which are then applied to every later chunk; a head whose rows
+// of one step would be merged makes the run read whole after all.
 func (st *jsonlStream) generic() (*Run, error) {
-	var head []*jsonlBatch
-	rows := 0
+	var m *merger
 	long := false
 	for b := st.p.nextBatch(); b != nil; b = st.p.nextBatch() {
 		if err := st.take(b); err != nil {
 			return nil, err
 		}
-		head = append(head, b)
-		rows += b.rows
-		if rows > streamHeadRows {
+		if m == nil {
+			rest := fileRowsLeft(st.opt, b)
+			if rest < 0 { // a pipe or compressed input: grow as needed
+				rest = 16 * b.rows
+			}
+			m = newMerger(b.rows + min(rest, streamHeadRows+1))
+		}
+		m.add(b)
+		if m.err != nil {
+			return nil, fmt.Errorf("%s: %w", st.name, m.err)
+		}
+		if m.n > streamHeadRows {
 			long = true
 			break
 		}
 	}
+	if m == nil {
+		m = newMerger(0)
+	}
 	if !long {
-		return st.whole(head, nil)
+		return st.whole(m)
 	}
-	headRun, headDropped, err := assembleBatches(head)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", st.name, err)
-	}
-	head = nil
-	st.noteDropped(headDropped)
-	if o := st.order.String(); o != "" {
-		headRun.setMeta(MetaComponentOrder, o)
-	}
+	headRun := m.finish()
 	if st.opt.Grain == "" || st.opt.Grain == GrainStep {
 		if mergeSameStep(headRun) != nil {
-			return st.whole(nil, headRun)
+			return st.whole(mergerFrom(headRun))
 		}
+	}
+	st.noteDropped(droppedNames(headRun))
+	headRun.Meta = nil
+	if o := st.order.String(); o != "" {
+		headRun.setMeta(MetaComponentOrder, o)
 	}
 	headRun.Source, headRun.Format = st.name, "jsonl"
 	applyGrain(headRun, st.opt)
@@ -179,9 +189,8 @@ func (st *jsonlStream) generic() (*Run, error) {
 	plan := wellKnownPlan(before, headRun)
 	grain := headRun.Grain
 	meta := maps.Clone(headRun.Meta)
-	delete(meta, MetaDroppedColumns)
-	delete(meta, MetaDroppedCount)
 	delete(meta, MetaComponentOrder)
+	setDropped(headRun, st.dropped, st.dropSet)
 	if err := st.deliver(headRun); err != nil {
 		return nil, err
 	}
@@ -209,28 +218,61 @@ func (st *jsonlStream) generic() (*Run, error) {
 	return st.header("jsonl", grain, meta)
 }
 
-// whole reads the rest of the input and delivers the run as Read returns
-// it, in one chunk: from the batches of a short input, or (after a head
-// that needs same-step merging) from the head run and the batches after it.
-func (st *jsonlStream) whole(batches []*jsonlBatch, headRun *Run) (*Run, error) {
+// droppedNames lists the columns a run's reader dropped (MetaDroppedColumns).
+func droppedNames(run *Run) []string {
+	var list []string
+	if s := run.Meta[MetaDroppedColumns]; s != "" {
+		_ = json.Unmarshal([]byte(s), &list)
+	}
+	return list
+}
+
+// mergerFrom is a merger holding run's columns, to read on into.
+func mergerFrom(run *Run) *merger {
+	m := newMerger(run.Len())
+	m.n = run.Len()
+	m.next = 1
+	for _, name := range run.Columns() {
+		m.names = append(m.names, name)
+		if c, ok := run.Column(name); ok {
+			m.num[name] = c
+			m.values += countValues(c)
+		} else {
+			c, _ := run.StringColumn(name)
+			m.str[name] = c
+			for _, x := range c {
+				if x != "" {
+					m.values++
+				}
+			}
+		}
+	}
+	return m
+}
+
+func countValues(c []float64) int {
+	n := 0
+	for _, x := range c {
+		if !math.IsNaN(x) {
+			n++
+		}
+	}
+	return n
+}
+
+// whole reads the rest of the input into m and delivers the run as Read
+// returns it, in one chunk.
+func (st *jsonlStream) whole(m *merger) (*Run, error) {
 	for b := st.p.nextBatch(); b != nil; b = st.p.nextBatch() {
 		if err := st.take(b); err != nil {
 			return nil, err
 		}
-		batches = append(batches, b)
+		m.add(b)
+		if m.err != nil {
+			return nil, fmt.Errorf("%s: %w", st.name, m.err)
+		}
 	}
-	run, dropped, err := assembleBatches(batches)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", st.name, err)
-	}
-	if headRun != nil {
-		// Rows of one step may be merged across the head's end: join the
-		// head and the rest, then apply the rules to the whole run.
-		st.noteDropped(dropped)
-		run = Concat(headRun, run)
-		run.Meta = nil
-		setDropped(run, st.dropped, st.dropSet)
-	}
+	run := m.finish()
 	if o := st.order.String(); o != "" {
 		run.setMeta(MetaComponentOrder, o)
 	}
@@ -238,7 +280,7 @@ func (st *jsonlStream) whole(batches []*jsonlBatch, headRun *Run) (*Run, error) 
 		return nil, fmt.Errorf("%s: %w", st.name, st.p.readErr)
 	}
 	run.Issues, run.Skipped = st.iss.issues, st.iss.skipped
-	run, err = finishJSONL(run, st.name, st.opt, false, st.p.km, st.keys)
+	run, err := finishJSONL(run, st.name, st.opt, false, st.p.km, st.keys)
 	if err != nil {
 		return nil, err
 	}

@@ -105,6 +105,32 @@ func checkParity(t *testing.T, data []byte, name string, opt Options) int {
 	return len(chunks)
 }
 
+// checkFileParity writes data to a file and checks StreamFile against
+// ReadFile (which sizes its columns from the file).
+func checkFileParity(t *testing.T, data []byte, opt Options) int {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "run.jsonl")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadFile(path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chunks []*Run
+	h, err := StreamFile(path, opt, func(c *Run) error { chunks = append(chunks, c); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sameColumns(want, Concat(chunks...)); d != "" {
+		t.Fatalf("%s: StreamFile differs from ReadFile: %s", path, d)
+	}
+	if !reflect.DeepEqual(h.Meta, want.Meta) || !reflect.DeepEqual(h.Issues, want.Issues) || h.Grain != want.Grain {
+		t.Fatalf("%s: header %v %v %s, ReadFile %v %v %s", path, h.Meta, h.Issues, h.Grain, want.Meta, want.Issues, want.Grain)
+	}
+	return len(chunks)
+}
+
 func rewardspyLog(t testing.TB, n int, seed int64) []byte {
 	var buf bytes.Buffer
 	if err := ingesttest.WriteRewardspyJSONL(&buf, n, seed); err != nil {
@@ -197,6 +223,7 @@ func TestStreamRewardspyChunks(t *testing.T) {
 	checkParity(t, mod, "bad.jsonl", Options{MaxIssues: 3})
 	checkParity(t, mod, "bad.jsonl", Options{Strict: true})
 	checkParity(t, mod, "bad.jsonl", Options{Grain: GrainSample})
+	checkFileParity(t, mod, Options{})
 	cut := mod[:len(mod)-40] // a last line cut in the middle
 	checkParity(t, cut, "cut.jsonl", Options{})
 	z := gz(t, mod)
@@ -232,6 +259,7 @@ func TestStreamGenericLong(t *testing.T) {
 	}
 	data := []byte(b.String())
 	checkParity(t, data, "g.jsonl", Options{})
+	checkFileParity(t, data, Options{})
 	withHeadRows(t, 1000, func() {
 		if n := checkParity(t, data, "g.jsonl", Options{}); n < 3 {
 			t.Fatalf("%d chunks, want several", n)
@@ -239,6 +267,7 @@ func TestStreamGenericLong(t *testing.T) {
 		checkParity(t, data, "g.jsonl", Options{Map: map[string]string{"reward": "loss"}})
 		checkParity(t, data, "g.jsonl", Options{Grain: GrainStep})
 		checkParity(t, gz(t, data), "g.jsonl.gz", Options{})
+		checkFileParity(t, data, Options{})
 		_, _, err := streamAll(t, data, "g.jsonl", Options{Map: map[string]string{"reward": "nope"}})
 		if err == nil || !strings.Contains(err.Error(), "nope") {
 			t.Fatalf("an unknown --map key: %v", err)
@@ -253,6 +282,7 @@ func TestStreamGenericLong(t *testing.T) {
 		if n := checkParity(t, []byte(b.String()), "m.jsonl", Options{}); n != 1 {
 			t.Fatalf("a merged step log came in %d chunks", n)
 		}
+		checkFileParity(t, []byte(b.String()), Options{})
 	})
 }
 
