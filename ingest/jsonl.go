@@ -1146,6 +1146,9 @@ func assembleBatches(batches []*jsonlBatch) (*Run, []string, error) {
 			for _, b := range batches {
 				if i, ok := b.byName[name]; ok {
 					bc := b.cols[i]
+					// a key with only "" values is a column, as the
+					// merger (a plain file) keeps it
+					any = any || bc.has
 					row := func(k int) int { return k }
 					if bc.sparse {
 						row = func(k int) int { return int(bc.srow[k]) }

@@ -363,3 +363,26 @@ func TestSkipPlain(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStreamJSONL: on any input, Stream's chunks joined and its header
+// equal Read's run (or both fail with the same error), on the short path
+// and on the long one (a head of two rows deciding the rest).
+func FuzzStreamJSONL(f *testing.F) {
+	for _, g := range []string{"runs/*.jsonl", "conformance/rewardspy/*/run.jsonl"} {
+		files, _ := filepath.Glob(filepath.Join("..", "testdata", g))
+		for _, p := range files {
+			if data, err := os.ReadFile(p); err == nil && len(data) < 64<<10 {
+				f.Add(data)
+			}
+		}
+	}
+	f.Add([]byte("{\"step\":1,\"reward\":1}\n{\"step\":1,\"eval/acc\":2}\n{\"step\":2,\"reward\":3}\n{\"step\":2,\"x\":\"a\"}\n"))
+	f.Add([]byte("{\"rewards/chosen\":1,\"rewards/rejected\":0.5}\n{\"rewards/chosen\":2,\"rewards/rejected\":1}\n{\"rewards/chosen\":3}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, format := range []string{"", "jsonl", "rewardspy-jsonl"} {
+			opt := Options{Format: format, MaxIssues: 5}
+			checkParity(t, data, "fuzz", opt)
+			withHeadRows(t, 2, func() { checkParity(t, data, "fuzz", opt) })
+		}
+	})
+}
