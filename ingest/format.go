@@ -34,9 +34,12 @@ type Options struct {
 	// it (rows, values, grain, merging of rows of one step, Skipped), but
 	// issues about a skipped column's values are neither reported nor
 	// counted in Kept. Numeric columns other than extra.* are always read,
-	// since a bad value there drops its row. Only readers that skip a
-	// column without decoding it do so, today Parquet; the others read
-	// every column.
+	// since a bad value there drops its row. Readers that honour it:
+	// Parquet (the column is not decoded) and rewardspy JSONL (call_id and
+	// extra.* values are checked but not stored: a call_id that is not a
+	// string still drops its record). Generic JSONL and the other readers
+	// read every column, since grain inference and the merging of rows of
+	// one step look at all of them.
 	SkipColumn func(name string) bool
 
 	// live: the input is a live log read by Follow (not Once), whose last
@@ -48,8 +51,8 @@ type Options struct {
 	chunk bool
 
 	// src is the uncompressed input file when Read was given one (set by
-	// Read, not by callers): line readers use it to size their columns
-	// exactly before parsing (see readJSONL).
+	// Read, not by callers): line readers use its size to allocate their
+	// columns once (see readJSONL).
 	src    *os.File
 	srcOff int64
 }

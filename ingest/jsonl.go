@@ -26,17 +26,21 @@ package ingest
 // InferGrain and mergeSameStep.
 //
 // Both readers: numbers are parsed exactly (strconv semantics, the same
-// float64 Python's json gives); NaN, Infinity and out-of-range numbers
-// (1e999) are issues; blank lines are ignored; a last line without a
-// newline is a record if it parses (a live log) and one issue if not; a
-// truncated gzip stream keeps every complete record and adds one issue.
+// float64 Python's json gives; see parseNumber); NaN, Infinity and
+// out-of-range numbers (1e999) are issues; blank lines are ignored; a last
+// line without a newline is a record if it parses (a live log) and one
+// issue if not; a truncated gzip stream keeps every complete record and
+// adds one issue.
 //
 // Speed: the input is cut at newlines into 2 MiB chunks parsed on all
-// cores and merged in file order (line numbers in issues are exact). For a
-// plain file the lines are counted first and every column is allocated
-// once at its final size, so reading needs little more than the columns
-// themselves; for gzip or a pipe the chunks are kept and joined at the end
-// (about twice the columns at the peak).
+// cores and taken in file order (line numbers in issues are exact); lines
+// in rewardspy's exact layout skip the general scanner. For a plain file
+// every column is allocated once, at the size the first chunk's bytes per
+// line predict for the whole file (grown if the file has more), so reading
+// needs little more than the columns themselves; for gzip or a pipe the
+// chunks are kept and joined at the end (about twice the columns at the
+// peak). Stream hands the chunks over instead of keeping them (see
+// Stream).
 //
 // Wide, sparse logs (thousands of keys, each in a few rows): while reading,
 // a column with a value in fewer than a quarter of a chunk's rows is held
