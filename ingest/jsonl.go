@@ -580,6 +580,7 @@ var jsonlBufPool = sync.Pool{New: func() any { b := make([]byte, 0, jsonlChunkSi
 type jsonlBatch struct {
 	seq       int
 	lines     int // estimated lines in the chunk (a capacity hint)
+	nlines    int // lines in the chunk, blank ones included
 	bytes     int // bytes of input in the chunk
 	rows      int
 	last      bool // the final batch of the input
@@ -857,6 +858,7 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 			lastSeq = append(lastSeq[:0], compSeq...)
 		}
 	}
+	b.nlines = line - c.firstLine + 1
 	*c.buf = (*c.buf)[:0]
 	jsonlBufPool.Put(c.buf)
 	// Freeze strings: one allocation per batch.

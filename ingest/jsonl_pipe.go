@@ -211,17 +211,15 @@ func splitLines(r io.Reader, jobs chan<- *jsonlChunk, done <-chan struct{}) erro
 	}
 }
 
-// estimateLines guesses the lines of a chunk from the length of its first
-// line (a capacity hint: columns grow past it when lines are shorter).
+// estimateLines guesses the lines of a chunk from its first 64 KiB (a
+// capacity hint: columns grow past it when later lines are shorter).
 func estimateLines(data []byte) int {
-	i := bytes.IndexByte(data, '\n')
-	if i < 0 {
-		return 1
+	const sample = 64 << 10
+	if len(data) <= sample {
+		return bytes.Count(data, []byte{'\n'}) + 1
 	}
-	if i < 16 {
-		i = 16
-	}
-	return len(data)/(i+1) + len(data)/(4*(i+1)) + 8
+	n := bytes.Count(data[:sample], []byte{'\n'})
+	return int(float64(n)*float64(len(data))/sample*1.1) + 8
 }
 
 // jsonlIssues gathers the batches' issues in file order: capped at
@@ -378,11 +376,7 @@ func fileRowsLeft(opt Options, first *jsonlBatch) int {
 	if rest < 0 {
 		rest = 0
 	}
-	lines := first.rows + first.skipped
-	if lines == 0 {
-		lines = 1
-	}
-	perLine := float64(first.bytes) / float64(lines)
+	perLine := float64(first.bytes) / float64(max(first.nlines, 1))
 	return int(float64(rest)/perLine*1.02) + 64
 }
 
