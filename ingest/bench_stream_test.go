@@ -19,7 +19,7 @@ import (
 // benchmark into $TMPDIR/goodhart-bench-10M and reused (delete it to
 // regenerate). Run:
 //
-//	go test ./ingest -run '^$' -bench '(Read|Stream)JSONL(1M|10M)$' -benchtime 1x
+//	go test ./ingest -run '^$' -bench '(Read|Stream)JSONL' -benchtime 1x
 
 const benchRecords10M = 10_000_000
 
@@ -51,7 +51,7 @@ func benchFile10M(b *testing.B) string {
 
 // benchJSONL reads path b.N times with Read or Stream and reports the
 // figures; records is the number of records path holds.
-func benchJSONL(b *testing.B, path string, records int, stream bool) {
+func benchJSONL(b *testing.B, path string, records int, stream bool, opt ingest.Options) {
 	st, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
@@ -69,13 +69,13 @@ func benchJSONL(b *testing.B, path string, records int, stream bool) {
 		rows := 0
 		p := peakHeap(func() {
 			if stream {
-				_, err = ingest.StreamFile(path, ingest.Options{}, func(c *ingest.Run) error {
+				_, err = ingest.StreamFile(path, opt, func(c *ingest.Run) error {
 					rows += c.Len()
 					return nil
 				})
 			} else {
 				var run *ingest.Run
-				run, err = ingest.ReadFile(path, ingest.Options{})
+				run, err = ingest.ReadFile(path, opt)
 				if err == nil {
 					rows = run.Len()
 				}
@@ -101,20 +101,35 @@ func benchJSONL(b *testing.B, path string, records int, stream bool) {
 
 func BenchmarkReadJSONL1M(b *testing.B) {
 	j, _ := benchFiles(b)
-	benchJSONL(b, j, benchRecords, false)
+	benchJSONL(b, j, benchRecords, false, ingest.Options{})
 }
 
 func BenchmarkStreamJSONL1M(b *testing.B) {
 	j, _ := benchFiles(b)
-	benchJSONL(b, j, benchRecords, true)
+	benchJSONL(b, j, benchRecords, true, ingest.Options{})
 }
 
 func BenchmarkReadJSONL10M(b *testing.B) {
-	benchJSONL(b, benchFile10M(b), benchRecords10M, false)
+	benchJSONL(b, benchFile10M(b), benchRecords10M, false, ingest.Options{})
 }
 
 // BenchmarkStreamJSONL10M is the memory check: the peak heap must stay
 // flat (tens of MB), not grow with the run as Read's columns do.
 func BenchmarkStreamJSONL10M(b *testing.B) {
-	benchJSONL(b, benchFile10M(b), benchRecords10M, true)
+	benchJSONL(b, benchFile10M(b), benchRecords10M, true, ingest.Options{})
+}
+
+// BenchmarkStreamJSONLGeneric1M reads the 1M log with the generic JSONL
+// reader (the general scanner, not rewardspy's fast path; the run fits in
+// the head, so it is read whole as Read reads it).
+func BenchmarkStreamJSONLGeneric1M(b *testing.B) {
+	j, _ := benchFiles(b)
+	benchJSONL(b, j, benchRecords, true, ingest.Options{Format: "jsonl"})
+}
+
+// BenchmarkStreamJSONLSkipCallID1M streams the 1M log without call_id
+// (Options.SkipColumn), as an audit that does not need it reads it.
+func BenchmarkStreamJSONLSkipCallID1M(b *testing.B) {
+	j, _ := benchFiles(b)
+	benchJSONL(b, j, benchRecords, true, ingest.Options{SkipColumn: func(n string) bool { return n == ingest.ColCallID }})
 }

@@ -19,7 +19,9 @@ const StreamHeadRows = 1 << 20
 //
 // Every chunk carries the run's Source, Format and Grain, and its Meta (a
 // reader that keeps MetaComponentOrder sets it to the components seen so
-// far, in first-seen order, which only ever grows at the end). Columns may
+// far, ordered by the rule Read uses: first-seen order, which only grows
+// at the end, unless a later record lists a new component before one seen
+// earlier, which then takes its place in the middle). Columns may
 // differ from chunk to chunk (a key first seen late appears then). Issues,
 // Skipped and Kept are not set on chunks: Stream returns them on the header
 // run it returns when the input ends (Source, Format, Grain, Meta, Issues,
