@@ -438,11 +438,7 @@ func (s *jsonScanner) num() (float64, error) {
 		return x, nil
 	}
 	if err == errNumberRange {
-		end := start + 1
-		for end < len(s.b) && numByte[s.b[end]] {
-			end++
-		}
-		return 0, s.fail(fmt.Sprintf("number %.40s is out of range (not finite as a float64)", s.b[start:end]))
+		return 0, s.fail(fmt.Sprintf("number %.40s is out of range (not finite as a float64)", s.b[start:start+n]))
 	}
 	s.i = start + n
 	if s.i < len(s.b) && s.b[s.i] == 'I' && n == 1 {
@@ -450,14 +446,6 @@ func (s *jsonScanner) num() (float64, error) {
 	}
 	return 0, s.fail(err.Error())
 }
-
-// numByte marks the bytes a JSON number is made of.
-var numByte = func() (t [256]bool) {
-	for _, c := range "0123456789+-.eE" {
-		t[c] = true
-	}
-	return t
-}()
 
 // ---- readers ----
 

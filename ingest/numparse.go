@@ -39,7 +39,7 @@ const powersOfTenMin = -348
 
 // parseNumber scans the JSON number at the start of b. It returns the
 // value and the number of bytes the number takes; on a syntax error, n is
-// the offset of the offending byte. A number needs no delimiter after it:
+// the offset of the offending byte; on a range error, the number's length. A number needs no delimiter after it:
 // the caller checks what follows.
 func parseNumber(b []byte) (x float64, n int, err error) {
 	i := 0
@@ -142,7 +142,7 @@ func parseNumber(b []byte) (x float64, n int, err error) {
 		if errors.As(err, &ne) && ne.Err == strconv.ErrSyntax {
 			return 0, 0, errBadNumber // not reached: the grammar was checked
 		}
-		return 0, 0, errNumberRange
+		return 0, i, errNumberRange
 	}
 	return x, i, nil
 }
