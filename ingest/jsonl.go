@@ -1678,9 +1678,18 @@ func (m *merger) finish() *Run {
 			m.densify(name)
 		}
 		if c, ok := m.num[name]; ok {
+			if len(c) > m.n+m.n/8 { // the first chunk's lines were short: trim
+				c = append([]float64(nil), c[:m.n]...)
+				m.num[name] = nil
+			}
 			run.SetColumn(name, c[:m.n:m.n])
 		} else {
-			run.SetStringColumn(name, m.str[name][:m.n:m.n])
+			c := m.str[name]
+			if len(c) > m.n+m.n/8 {
+				c = append([]string(nil), c[:m.n]...)
+				m.str[name] = nil
+			}
+			run.SetStringColumn(name, c[:m.n:m.n])
 		}
 	}
 	setDropped(run, m.names, drop)

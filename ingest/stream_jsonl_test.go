@@ -386,3 +386,27 @@ func FuzzStreamJSONL(f *testing.F) {
 		}
 	})
 }
+
+// A file whose first chunk has short lines and the rest long ones is
+// sized from the first chunk: the columns come out exact all the same.
+func TestReadFileShortFirstLines(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 60000; i++ {
+		fmt.Fprintf(&b, "{\"step\":%d,\"r\":1}\n", i)
+	}
+	pad := strings.Repeat("x", 400)
+	for i := 60000; i < 70000; i++ {
+		fmt.Fprintf(&b, "{\"step\":%d,\"r\":2,\"note\":\"%s\"}\n", i, pad)
+	}
+	data := []byte(b.String())
+	checkFileParity(t, data, Options{})
+	path := filepath.Join(t.TempDir(), "run.jsonl")
+	os.WriteFile(path, data, 0o644)
+	run, err := ReadFile(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := run.Column(ColStep); len(c) != 70000 || cap(c) != 70000 {
+		t.Fatalf("step column: len %d cap %d, want 70000", len(c), cap(c))
+	}
+}
