@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -282,10 +283,13 @@ type compOrder struct {
 func (o *compOrder) add(b *jsonlBatch) {
 	for _, seq := range b.order {
 		names := make([]string, len(seq))
+		var kb []byte // the names, each after its length: unambiguous
 		for i, ci := range seq {
 			names[i] = strings.TrimPrefix(b.cols[ci].name, ComponentPrefix)
+			kb = append(strconv.AppendInt(kb, int64(len(names[i])), 10), ':')
+			kb = append(kb, names[i]...)
 		}
-		k := strings.Join(names, "\x00") + "\x01" + fmt.Sprint(len(names))
+		k := string(kb)
 		if o.seen == nil {
 			o.seen = map[string]bool{}
 		}
