@@ -553,7 +553,7 @@ type jsonlChunk struct {
 	seq       int
 	firstLine int
 	data      []byte
-	buf       *[]byte // pooled backing store, returned after parsing
+	buf       *[]byte // pooled backing store, returned after parsing (or nil)
 	last      bool    // the final chunk of the input
 	truncated bool    // the input ended with a read error (truncated gzip)
 	truncLine int     // with truncated: the line the input was cut on
@@ -847,8 +847,10 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 		}
 	}
 	b.nlines = line - c.firstLine + 1
-	*c.buf = (*c.buf)[:0]
-	jsonlBufPool.Put(c.buf)
+	if c.buf != nil {
+		*c.buf = (*c.buf)[:0]
+		jsonlBufPool.Put(c.buf)
+	}
 	// Freeze strings: one allocation per batch.
 	b.strs = string(b.sbuf)
 	*scratch = b.sbuf[:0]

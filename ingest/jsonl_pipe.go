@@ -56,7 +56,18 @@ func startJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*jsonlPi
 	if herr != nil && !errors.Is(herr, io.ErrUnexpectedEOF) {
 		return nil, fmt.Errorf("%s: %w", name, herr)
 	}
-	if len(head) < jsonlChunkSize || herr != nil {
+	if len(head) < jsonlChunkSize {
+		// One chunk: parse the bytes read, no copy.
+		c := &jsonlChunk{firstLine: 1, data: head, last: true}
+		if herr != nil {
+			c.truncated, c.truncMsg = true, herr.Error()
+			c.truncLine = max(1, 1+bytes.Count(head, []byte{'\n'})-btoi(len(head) > 0 && head[len(head)-1] == '\n'))
+		}
+		var scratch []byte
+		p.small = []*jsonlBatch{parseChunk(c, name, rewardspy, km, &p.mu, &scratch, skip)}
+		return p, nil
+	}
+	if herr != nil {
 		var rest io.Reader = bytes.NewReader(head)
 		if herr != nil {
 			rest = io.MultiReader(rest, errorReader{herr})
@@ -210,6 +221,13 @@ func splitLines(r io.Reader, jobs chan<- *jsonlChunk, done <-chan struct{}) erro
 		line += lines
 		seq++
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // estimateLines guesses the lines of a chunk from its first 64 KiB (a
