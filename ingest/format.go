@@ -34,9 +34,12 @@ type Options struct {
 	// it (rows, values, grain, merging of rows of one step, Skipped), but
 	// issues about a skipped column's values are neither reported nor
 	// counted in Kept. Numeric columns other than extra.* are always read,
-	// since a bad value there drops its row. Only readers that skip a
-	// column without decoding it do so, today Parquet; the others read
-	// every column.
+	// since a bad value there drops its row. Readers that honour it:
+	// Parquet (the column is not decoded) and rewardspy JSONL (call_id and
+	// extra.* values are checked but not stored: a call_id that is not a
+	// string still drops its record). Generic JSONL and the other readers
+	// read every column, since grain inference and the merging of rows of
+	// one step look at all of them.
 	SkipColumn func(name string) bool
 
 	// live: the input is a live log read by Follow (not Once), whose last
@@ -48,8 +51,8 @@ type Options struct {
 	chunk bool
 
 	// src is the uncompressed input file when Read was given one (set by
-	// Read, not by callers): line readers use it to size their columns
-	// exactly before parsing (see readJSONL).
+	// Read, not by callers): line readers use its size to allocate their
+	// columns once (see readJSONL).
 	src    *os.File
 	srcOff int64
 }
@@ -148,7 +151,19 @@ func readOneFile(path string, opt Options) (*Run, error) {
 // end that are not more compressed data, keeps every complete record before
 // the cut and adds one issue (an error under Strict).
 func Read(r io.Reader, name string, opt Options) (*Run, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br, f, opt, stop, err := openInput(r, name, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	return readFormat(f, br, name, opt)
+}
+
+// openInput is the start of Read: it decompresses r when it starts with
+// gzip or Zstandard magic bytes and picks the format (opt.Format, or
+// detection on the first SniffSize bytes). stop ends the decompressor.
+func openInput(r io.Reader, name string, opt Options) (br *bufio.Reader, f *Format, _ Options, stop func(), err error) {
+	br = bufio.NewReaderSize(r, 1<<20)
 	if f, ok := r.(*os.File); ok {
 		if off, err := f.Seek(0, io.SeekCurrent); err == nil {
 			opt.src, opt.srcOff = f, off
@@ -156,31 +171,37 @@ func Read(r io.Reader, name string, opt Options) (*Run, error) {
 	}
 	zr, kind, stop, err := decompress(br, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, opt, nil, err
 	}
-	defer stop()
 	if kind != "" {
 		opt.src = nil
 		br = bufio.NewReaderSize(zr, 1<<20)
 	}
-	var f *Format
 	if opt.Format != "" {
-		var err error
 		if f, err = LookupFormat(opt.Format); err != nil {
-			return nil, err
+			stop()
+			return nil, nil, opt, nil, err
 		}
-	} else {
-		head, err := br.Peek(SniffSize)
-		// A truncated gzip stream shorter than SniffSize is detected on
-		// what it holds; the reader then meets the same error and keeps
-		// every complete record with one issue, as for a longer one.
-		if err != nil && err != io.EOF && err != bufio.ErrBufferFull && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if f, err = detect(head, name); err != nil {
-			return nil, err
-		}
+		return br, f, opt, stop, nil
 	}
+	head, err := br.Peek(SniffSize)
+	// A truncated gzip stream shorter than SniffSize is detected on
+	// what it holds; the reader then meets the same error and keeps
+	// every complete record with one issue, as for a longer one.
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull && !errors.Is(err, io.ErrUnexpectedEOF) {
+		stop()
+		return nil, nil, opt, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if f, err = detect(head, name); err != nil {
+		stop()
+		return nil, nil, opt, nil, err
+	}
+	return br, f, opt, stop, nil
+}
+
+// readFormat is the rest of Read: the format's reader and the rules every
+// run gets (Source, Format, WellKnown, the --grain override).
+func readFormat(f *Format, br *bufio.Reader, name string, opt Options) (*Run, error) {
 	run, err := f.Read(br, name, opt)
 	if err != nil {
 		return nil, err

@@ -26,17 +26,21 @@ package ingest
 // InferGrain and mergeSameStep.
 //
 // Both readers: numbers are parsed exactly (strconv semantics, the same
-// float64 Python's json gives); NaN, Infinity and out-of-range numbers
-// (1e999) are issues; blank lines are ignored; a last line without a
-// newline is a record if it parses (a live log) and one issue if not; a
-// truncated gzip stream keeps every complete record and adds one issue.
+// float64 Python's json gives; see parseNumber); NaN, Infinity and
+// out-of-range numbers (1e999) are issues; blank lines are ignored; a last
+// line without a newline is a record if it parses (a live log) and one
+// issue if not; a truncated gzip stream keeps every complete record and
+// adds one issue.
 //
 // Speed: the input is cut at newlines into 2 MiB chunks parsed on all
-// cores and merged in file order (line numbers in issues are exact). For a
-// plain file the lines are counted first and every column is allocated
-// once at its final size, so reading needs little more than the columns
-// themselves; for gzip or a pipe the chunks are kept and joined at the end
-// (about twice the columns at the peak).
+// cores and taken in file order (line numbers in issues are exact); lines
+// in rewardspy's exact layout skip the general scanner. For a plain file
+// every column is allocated once, at the size the first chunk's bytes per
+// line predict for the whole file (grown if the file has more), so reading
+// needs little more than the columns themselves; for gzip or a pipe the
+// chunks are kept and joined at the end (about twice the columns at the
+// peak). Stream hands the chunks over instead of keeping them (see
+// Stream).
 //
 // Wide, sparse logs (thousands of keys, each in a few rows): while reading,
 // a column with a value in fewer than a quarter of a chunk's rows is held
@@ -51,12 +55,12 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -64,7 +68,6 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // jsonScanner is a small, allocation-free JSON scanner for one line holding
@@ -294,9 +297,7 @@ func (s *jsonScanner) str() ([]byte, error) {
 	start := s.i
 	b := s.b
 	i := s.i
-	for i < len(b) && !strSpecial[b[i]] {
-		i++
-	}
+	i = skipPlain(b, i)
 	s.i = i
 	if i < len(b) {
 		switch c := b[i]; {
@@ -393,6 +394,27 @@ func (s *jsonScanner) hex4() (rune, bool) {
 	return r, true
 }
 
+// skipPlain returns the index of the first byte at or after i in b that
+// ends the fast path of string scanning (a quote, a backslash or a control
+// byte; see strSpecial), or len(b). It tests eight bytes at a time.
+func skipPlain(b []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (lo * '"')
+		bs := x ^ (lo * '\\')
+		// a byte of q or bs is zero, or a byte of x is below 0x20
+		m := ((q - lo) &^ q) | ((bs - lo) &^ bs) | ((x - lo*0x20) &^ x)
+		if m&hi != 0 {
+			break
+		}
+	}
+	for i < len(b) && !strSpecial[b[i]] {
+		i++
+	}
+	return i
+}
+
 // strSpecial marks the bytes that end the fast path of string scanning.
 var strSpecial = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
@@ -406,116 +428,23 @@ var strSpecial = func() (t [256]bool) {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// num scans a JSON number (strict grammar) and parses it in the same pass:
-// a mantissa of at most 15 significant digits with a decimal exponent
-// within ±22 is computed exactly (Clinger's fast path: mantissa and 10^k
-// are exact float64 values, so one multiplication or division is correctly
-// rounded, the same bits strconv.ParseFloat gives); anything else goes to
-// strconv.ParseFloat.
+// num scans a JSON number (strict grammar) and parses it in the same pass,
+// with exactly strconv.ParseFloat's result (see parseNumber).
 func (s *jsonScanner) num() (float64, error) {
 	start := s.i
-	b := s.b
-	i := s.i
-	neg := false
-	if b[i] == '-' {
-		neg = true
-		i++
+	x, n, err := parseNumber(s.b[start:])
+	if err == nil {
+		s.i = start + n
+		return x, nil
 	}
-	if i >= len(b) {
-		s.i = i
-		return 0, s.fail("bad number")
+	if err == errNumberRange {
+		return 0, s.fail(fmt.Sprintf("number %.40s is out of range (not finite as a float64)", s.b[start:start+n]))
 	}
-	var mant uint64
-	nd, frac := 0, 0
-	switch c := b[i]; {
-	case c == '0':
-		i++
-	case c >= '1' && c <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if nd < 19 {
-				mant = mant*10 + uint64(b[i]-'0')
-			}
-			nd++
-			i++
-		}
-	case c == 'I':
-		s.i = i
+	s.i = start + n
+	if s.i < len(s.b) && s.b[s.i] == 'I' && n == 1 {
 		return 0, s.fail("not a finite number (NaN/Infinity)")
-	default:
-		s.i = i
-		return 0, s.fail("bad number")
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if nd > 0 || b[i] != '0' {
-				if nd < 19 {
-					mant = mant*10 + uint64(b[i]-'0')
-					frac++
-				}
-				nd++
-			} else {
-				frac++ // a leading zero of 0.000x
-			}
-			i++
-		}
-		if i == d {
-			s.i = i
-			return 0, s.fail("bad number: no digits after '.'")
-		}
-	}
-	exp := 0
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		eneg := false
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			eneg = b[i] == '-'
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if exp < 10000 {
-				exp = exp*10 + int(b[i]-'0')
-			}
-			i++
-		}
-		if i == d {
-			s.i = i
-			return 0, s.fail("bad number: no digits in the exponent")
-		}
-		if eneg {
-			exp = -exp
-		}
-	}
-	s.i = i
-	if nd <= 15 {
-		e := exp - frac
-		x := float64(mant)
-		ok := true
-		switch {
-		case mant == 0 || e == 0:
-		case e > 0 && e <= 22:
-			x *= pow10[e]
-		case e < 0 && e >= -22:
-			x /= pow10[-e]
-		default:
-			ok = false
-		}
-		if ok {
-			if neg {
-				x = -x
-			}
-			return x, nil
-		}
-	}
-	tok := b[start:i]
-	x, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), 64)
-	if err != nil || math.IsInf(x, 0) {
-		s.i = start
-		return 0, s.fail(fmt.Sprintf("number %.40s is out of range (not finite as a float64)", tok))
-	}
-	return x, nil
+	return 0, s.fail(err.Error())
 }
 
 // ---- readers ----
@@ -624,264 +553,39 @@ type jsonlChunk struct {
 	seq       int
 	firstLine int
 	data      []byte
-	buf       *[]byte // pooled backing store, returned after parsing
+	buf       *[]byte // pooled backing store, returned after parsing (or nil)
 	last      bool    // the final chunk of the input
 	truncated bool    // the input ended with a read error (truncated gzip)
+	truncLine int     // with truncated: the line the input was cut on
+	truncMsg  string  // with truncated: the read error
 }
 
 const jsonlChunkSize = 2 << 20
 
 var jsonlBufPool = sync.Pool{New: func() any { b := make([]byte, 0, jsonlChunkSize+64<<10); return &b }}
 
-// readJSONL is the parallel JSONL pipeline: one goroutine cuts the input
-// into chunks at newlines, GOMAXPROCS workers parse chunks into column
-// batches, and the batches are assembled in file order into exact-size
-// columns (so no column is ever grown by doubling).
-func readJSONL(r io.Reader, name string, opt Options, rewardspy bool) (*Run, error) {
-	km, err := newKeyMapper(opt.Map)
-	if err != nil {
-		return nil, err
-	}
-	if rewardspy {
-		km = &keyMapper{bySource: map[string]string{}, taken: map[string]bool{}, seen: map[string]bool{}}
-	}
-	workers := runtime.GOMAXPROCS(0)
-	if workers > 8 {
-		workers = 8
-	}
-	var readErr error
-	var truncLine int
-	var truncMsg string
-	var mu sync.Mutex // guards the shared key mapper (only touched on new keys)
-	var results chan *jsonlBatch
-
-	// An input smaller than one chunk is parsed right here: no goroutines,
-	// and deterministic (which the fuzzer needs).
-	head, herr := io.ReadAll(io.LimitReader(r, jsonlChunkSize))
-	if herr != nil && !errors.Is(herr, io.ErrUnexpectedEOF) {
-		return nil, fmt.Errorf("%s: %w", name, herr)
-	}
-	if len(head) < jsonlChunkSize || herr != nil {
-		var rest io.Reader = bytes.NewReader(head)
-		if herr != nil {
-			rest = io.MultiReader(rest, errorReader{herr})
-		}
-		jobs := make(chan *jsonlChunk, 4)
-		readErr, truncLine, truncMsg = splitLines(rest, jobs)
-		close(jobs)
-		results = make(chan *jsonlBatch, 4)
-		var scratch []byte
-		for c := range jobs {
-			results <- parseChunk(c, name, rewardspy, km, &mu, &scratch)
-		}
-		close(results)
-	} else {
-		r = io.MultiReader(bytes.NewReader(head), r)
-		jobs := make(chan *jsonlChunk, workers)
-		results = make(chan *jsonlBatch, workers)
-		go func() {
-			defer close(jobs)
-			readErr, truncLine, truncMsg = splitLines(r, jobs)
-		}()
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var scratch []byte
-				for c := range jobs {
-					results <- parseChunk(c, name, rewardspy, km, &mu, &scratch)
-				}
-			}()
-		}
-		go func() { wg.Wait(); close(results) }()
-	}
-
-	var batches []*jsonlBatch
-	var run *Run
-	if total := countLines(opt.src, opt.srcOff); total >= 0 {
-		// A plain file: columns are allocated once at their final size
-		// and each batch is copied in as soon as its predecessors are, so
-		// only the batches in flight exist besides the columns.
-		m := newMerger(total)
-		for b := range results {
-			for len(batches) <= b.seq {
-				batches = append(batches, nil)
-			}
-			batches[b.seq] = b
-			for m.next < len(batches) && batches[m.next] != nil {
-				if m.err == nil {
-					m.add(batches[m.next])
-				} else {
-					m.next++
-				}
-			}
-		}
-		if m.err != nil {
-			return nil, fmt.Errorf("%s: %w", name, m.err)
-		}
-		run = m.finish()
-		if order := componentOrder(batches); order != "" {
-			run.setMeta(MetaComponentOrder, order)
-		}
-	} else {
-		for b := range results {
-			for len(batches) <= b.seq {
-				batches = append(batches, nil)
-			}
-			batches[b.seq] = b
-		}
-		if run, err = assembleBatches(batches); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	if readErr != nil {
-		return nil, fmt.Errorf("%s: %w", name, readErr)
-	}
-	run.Source = name
-	if rewardspy {
-		run.Format = "rewardspy-jsonl"
-		run.Grain = GrainCall
-	} else {
-		run.Format = "jsonl"
-	}
-	// Issues in file order, capped. A line cut by a truncated stream is
-	// reported once, as the truncation.
-	if truncLine > 0 && len(batches) > 0 {
-		if lb := batches[len(batches)-1]; len(lb.issues) > 0 && lb.issues[len(lb.issues)-1].Line == truncLine {
-			lb.issues[len(lb.issues)-1].Msg = strings.TrimPrefix(truncMsg, name+": ") + "; the records before it were kept"
-			lb.issues[len(lb.issues)-1].Field = ""
-			truncLine = 0
-		}
-	}
-	max := opt.maxIssues()
-	for _, b := range batches {
-		run.Skipped += b.skipped
-		for _, is := range b.issues {
-			if opt.Strict {
-				return nil, fmt.Errorf("%w: %v", ErrStrict, is)
-			}
-			if len(run.Issues) < max {
-				run.Issues = append(run.Issues, is)
-			}
-		}
-	}
-	if truncLine > 0 {
-		is := Issue{File: name, Line: truncLine, Msg: strings.TrimPrefix(truncMsg, name+": ") + "; the records before it were kept"}
-		if opt.Strict {
-			return nil, fmt.Errorf("%w: %v", ErrStrict, is)
-		}
-		if len(run.Issues) < max {
-			run.Issues = append(run.Issues, is)
-		}
-	}
-	if run.Len() == 0 && run.Skipped > 0 && !opt.chunk {
-		first := ""
-		if len(run.Issues) > 0 {
-			first = " (first: " + run.Issues[0].Error() + ")"
-		}
-		return nil, fmt.Errorf("%s: %w: none of its %d non-blank lines is a valid JSON record%s",
-			name, ErrNotARun, run.Skipped, first)
-	}
-	if !rewardspy {
-		var have []string
-		for _, b := range batches {
-			have = append(have, b.keys...)
-		}
-		if err := km.unseen(name, dedupe(have)); err != nil && run.Len() > 0 {
-			return nil, err
-		}
-		applyGrain(run, opt)
-	}
-	if rewardspy {
-		if _, ok := run.Column(ColReward); !ok && run.Len() > 0 {
-			run.SetColumn(ColReward, nil)
-		}
-	}
-	return run, nil
-}
-
-func dedupe(s []string) []string {
-	seen := map[string]bool{}
-	out := s[:0]
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-// splitLines reads r into chunks of whole lines. It returns a non-nil error
-// only for a real read failure; a truncated gzip stream ends the input
-// normally and reports the line it ended on.
-func splitLines(r io.Reader, jobs chan<- *jsonlChunk) (err error, truncLine int, truncMsg string) {
-	line := 1
-	seq := 0
-	var carry []byte
-	for {
-		bp := jsonlBufPool.Get().(*[]byte)
-		buf := append((*bp)[:0], carry...)
-		want := jsonlChunkSize
-		if len(buf) >= want { // one line longer than a chunk: read on
-			want = len(buf) + jsonlChunkSize
-		}
-		for len(buf) < want {
-			if cap(buf)-len(buf) < 32<<10 {
-				buf = append(buf, make([]byte, 64<<10)...)[:len(buf)]
-			}
-			n, rerr := r.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			if rerr == nil {
-				continue
-			}
-			if rerr != io.EOF {
-				if !errors.Is(rerr, io.ErrUnexpectedEOF) {
-					return rerr, 0, ""
-				}
-				truncMsg = rerr.Error()
-				truncLine = line + bytes.Count(buf, []byte{'\n'})
-				if len(buf) > 0 && buf[len(buf)-1] == '\n' {
-					truncLine--
-				}
-				if truncLine < 1 {
-					truncLine = 1
-				}
-			}
-			*bp = buf
-			jobs <- &jsonlChunk{seq: seq, firstLine: line, data: buf, buf: bp, last: true, truncated: truncLine > 0}
-			return nil, truncLine, truncMsg
-		}
-		cut := bytes.LastIndexByte(buf, '\n')
-		if cut < 0 {
-			// One line longer than the chunk: keep reading into it.
-			carry = buf
-			continue
-		}
-		carry = append(carry[:0:0], buf[cut+1:]...)
-		*bp = buf
-		data := buf[:cut+1]
-		jobs <- &jsonlChunk{seq: seq, firstLine: line, data: data, buf: bp}
-		line += bytes.Count(data, []byte{'\n'})
-		seq++
-	}
-}
-
 // jsonlBatch holds the rows parsed from one chunk.
 type jsonlBatch struct {
-	seq     int
-	lines   int // lines in the chunk (an upper bound on rows)
-	rows    int
-	cols    []*batchCol
-	byName  map[string]int
-	byKey   map[string]int // source key -> index in cols; -1 = ignored
-	keys    []string       // source keys seen
-	sbuf    []byte         // string cell storage
-	strs    string         // sbuf frozen into one string at the end
-	issues  []Issue
-	skipped int
-	order   [][]int32 // distinct orders of component columns seen
+	seq       int
+	lines     int // estimated lines in the chunk (a capacity hint)
+	nlines    int // lines in the chunk, blank ones included
+	bytes     int // bytes of input in the chunk
+	rows      int
+	last      bool // the final batch of the input
+	truncLine int  // the line a truncated input was cut on (last batch only)
+	truncMsg  string
+	cols      []*batchCol
+	byName    map[string]int
+	byKey     map[string]int // source key -> index in cols; -1 = ignored
+	keys      []string       // source keys seen
+	sbuf      []byte         // string cell storage
+	strs      string         // sbuf frozen into one string at the end
+	issues    []Issue
+	skipped   int
+	order     [][]int32 // distinct orders of component columns seen
+	// skip is Options.SkipColumn for the rewardspy reader (nil otherwise):
+	// the call_id and extra.* columns it names are checked but not stored.
+	skip func(string) bool
 }
 
 type batchCol struct {
@@ -904,13 +608,21 @@ type batchCol struct {
 	sparse bool
 	srow   []int32
 	count  int // rows with a value
+
+	// skip: the column is checked (a wrong type still drops the row) but
+	// its values are not stored (Options.SkipColumn).
+	skip bool
+	// isReward, isComp: the column is the reward or a component.* column.
+	isReward, isComp bool
 }
 
+// pendingVal is one value of a line, stored once the whole line parsed
+// (s0:s1 is a string's span in the batch's string storage).
 type pendingVal struct {
-	col    int
-	isStr  bool
 	num    float64
-	s0, s1 int
+	col    int32
+	s0, s1 int32
+	isStr  bool
 }
 
 // columnFor returns the batch column for a source key, creating it.
@@ -965,16 +677,22 @@ func (b *jsonlBatch) columnFor(key []byte, rewardspy bool, km *keyMapper, mu *sy
 		if i < 64 {
 			hint = b.lines
 		}
-		b.cols = append(b.cols, &batchCol{name: name, want: want, capHint: hint, sparse: i >= 64})
+		skip := b.skip != nil && (want == kindStr || (want == -1 && strings.HasPrefix(name, ExtraPrefix))) && b.skip(name)
+		b.cols = append(b.cols, &batchCol{name: name, want: want, capHint: hint, sparse: i >= 64, skip: skip,
+			isReward: name == ColReward, isComp: strings.HasPrefix(name, ComponentPrefix)})
 		b.byName[name] = i
 	}
 	b.byKey[k] = i
 	return i
 }
 
-func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *sync.Mutex, scratch *[]byte) *jsonlBatch {
-	b := &jsonlBatch{seq: c.seq, byName: map[string]int{}, byKey: map[string]int{}}
-	b.lines = bytes.Count(c.data, []byte{'\n'}) + 1
+func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *sync.Mutex, scratch *[]byte, skip func(string) bool) *jsonlBatch {
+	b := &jsonlBatch{seq: c.seq, byName: map[string]int{}, byKey: map[string]int{},
+		bytes: len(c.data), last: c.last, truncLine: c.truncLine, truncMsg: c.truncMsg}
+	if rewardspy {
+		b.skip = skip
+	}
+	b.lines = estimateLines(c.data)
 	var pend []pendingVal
 	var compSeq, lastSeq []int32
 	orderSet := map[string]bool{}
@@ -1024,20 +742,26 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 				errField = string(key)
 				return fmt.Errorf("want a string, got a %s", kindName(kind))
 			}
-			pend = append(pend, pendingVal{col: col, num: num})
+			if bc.skip {
+				return nil
+			}
+			pend = append(pend, pendingVal{col: int32(col), num: num})
 		case kindStr, kindRaw:
 			if bc.want == kindNum || bc.want == kindObject {
 				errField = string(key)
 				return fmt.Errorf("want a number, got %s", kindName(kind))
 			}
+			if bc.skip {
+				return nil
+			}
 			s0 := len(b.sbuf)
 			b.sbuf = append(b.sbuf, v...)
-			pend = append(pend, pendingVal{col: col, isStr: true, s0: s0, s1: len(b.sbuf)})
+			pend = append(pend, pendingVal{col: int32(col), isStr: true, s0: int32(s0), s1: int32(len(b.sbuf))})
 		}
-		if bc.name == ColReward {
+		if bc.isReward {
 			hasReward = true
 		}
-		if strings.HasPrefix(bc.name, ComponentPrefix) {
+		if bc.isComp {
 			compSeq = append(compSeq, int32(col))
 		}
 		return nil
@@ -1069,7 +793,11 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 		}
 		pend, compSeq, errField, hasReward, pos = pend[:0], compSeq[:0], "", false, 0
 		sMark := len(b.sbuf)
-		if rewardspy && fast.line(l, b, &pend, &compSeq) {
+		ok := false
+		if rewardspy {
+			pend, compSeq, ok = fast.line(l, b, pend, compSeq)
+		}
+		if ok {
 			rowErr = nil
 			hasReward = true
 		} else {
@@ -1099,8 +827,14 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 		}
 		row := b.rows
 		for _, p := range pend {
-			b.cols[p.col].set(b, row, p)
-			b.cols[p.col].has = true
+			bc := b.cols[p.col]
+			if !p.isStr && !bc.isStr && !bc.sparse && len(bc.num) == row && cap(bc.num) > row {
+				bc.num = append(bc.num, p.num) // the common case of set
+				bc.count++
+			} else {
+				bc.set(b, row, p)
+			}
+			bc.has = true
 		}
 		b.rows++
 		if len(compSeq) > 0 && !int32sEqual(compSeq, lastSeq) {
@@ -1112,8 +846,11 @@ func parseChunk(c *jsonlChunk, name string, rewardspy bool, km *keyMapper, mu *s
 			lastSeq = append(lastSeq[:0], compSeq...)
 		}
 	}
-	*c.buf = (*c.buf)[:0]
-	jsonlBufPool.Put(c.buf)
+	b.nlines = line - c.firstLine + 1
+	if c.buf != nil {
+		*c.buf = (*c.buf)[:0]
+		jsonlBufPool.Put(c.buf)
+	}
 	// Freeze strings: one allocation per batch.
 	b.strs = string(b.sbuf)
 	*scratch = b.sbuf[:0]
@@ -1177,7 +914,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 			bc.count++
 		}
 		if bc.isStr {
-			s0, s1 := p.s0, p.s1
+			s0, s1 := int(p.s0), int(p.s1)
 			if !p.isStr {
 				s0 = len(b.sbuf)
 				b.sbuf = appendNumText(b.sbuf, p.num)
@@ -1197,7 +934,7 @@ func (bc *batchCol) set(b *jsonlBatch, row int, p pendingVal) {
 		return
 	}
 	if bc.isStr {
-		s0, s1 := p.s0, p.s1
+		s0, s1 := int(p.s0), int(p.s1)
 		if !p.isStr {
 			s0 = len(b.sbuf)
 			b.sbuf = appendNumText(b.sbuf, p.num)
@@ -1343,7 +1080,7 @@ func int32sKey(a []int32) string {
 // big runs, collected before the next column is allocated, so the peak is
 // about the final columns plus one column (rather than twice the columns).
 // Rarely present columns are kept or dropped by sparseBudget.
-func assembleBatches(batches []*jsonlBatch) (*Run, error) {
+func assembleBatches(batches []*jsonlBatch) (*Run, []string, error) {
 	n := 0
 	type colInfo struct {
 		isStr  bool
@@ -1365,7 +1102,7 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 				info[bc.name] = ci
 				names = append(names, bc.name)
 				if len(names) > MaxColumns {
-					return nil, errTooManyColumns
+					return nil, nil, errTooManyColumns
 				}
 			}
 			if bc.isStr {
@@ -1405,6 +1142,9 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 			for _, b := range batches {
 				if i, ok := b.byName[name]; ok {
 					bc := b.cols[i]
+					// a key with only "" values is a column, as the
+					// merger (a plain file) keeps it
+					any = any || bc.has
 					row := func(k int) int { return k }
 					if bc.sparse {
 						row = func(k int) int { return int(bc.srow[k]) }
@@ -1463,10 +1203,13 @@ func assembleBatches(batches []*jsonlBatch) (*Run, error) {
 		reclaim(n)
 	}
 	setDropped(run, names, drop)
-	if order := componentOrder(batches); order != "" {
-		run.setMeta(MetaComponentOrder, order)
+	var dropped []string
+	for _, name := range names {
+		if drop[name] {
+			dropped = append(dropped, name)
+		}
 	}
-	return run, nil
+	return run, dropped, nil
 }
 
 // sparseCand is a column held sparse while reading: it never had a value
@@ -1581,62 +1324,6 @@ func fillNaN(c []float64) {
 // reproduce rewardspy's per-record key order byte for byte.
 const MetaComponentOrder = "component_order"
 
-// componentOrder merges the per-record component key orders into one order
-// consistent with all of them (a topological sort; ties and cycles broken
-// by first appearance).
-func componentOrder(batches []*jsonlBatch) string {
-	var first []string
-	pos := map[string]int{}
-	succ := map[string]map[string]bool{}
-	indeg := map[string]int{}
-	for _, b := range batches {
-		for _, seq := range b.order {
-			prev, started := "", false // "" is a valid component name
-			for _, ci := range seq {
-				name := strings.TrimPrefix(b.cols[ci].name, ComponentPrefix)
-				if _, ok := pos[name]; !ok {
-					pos[name] = len(first)
-					first = append(first, name)
-					succ[name] = map[string]bool{}
-				}
-				if started && prev != name && !succ[prev][name] {
-					succ[prev][name] = true
-					indeg[name]++
-				}
-				prev, started = name, true
-			}
-		}
-	}
-	if len(first) == 0 {
-		return ""
-	}
-	var out []string
-	done := map[string]bool{}
-	for len(out) < len(first) {
-		pick, found := "", false // "" is a valid component name
-		for _, n := range first {
-			if !done[n] && indeg[n] == 0 {
-				pick, found = n, true
-				break
-			}
-		}
-		if !found { // a cycle: take the earliest remaining
-			for _, n := range first {
-				if !done[n] {
-					pick = n
-					break
-				}
-			}
-		}
-		done[pick] = true
-		out = append(out, pick)
-		for m := range succ[pick] {
-			indeg[m]--
-		}
-	}
-	return jsonStringList(out)
-}
-
 func jsonStringList(s []string) string {
 	b := []byte{'['}
 	for i, x := range s {
@@ -1655,7 +1342,6 @@ func jsonStringList(s []string) string {
 // general scanner. Any deviation returns false and the line is parsed by
 // the general scanner, so the result never depends on which path ran.
 type fastRewardspy struct {
-	s        jsonScanner
 	cols     [7]int
 	compName [][]byte
 	compCol  []int
@@ -1676,81 +1362,78 @@ func (f *fastRewardspy) init(b *jsonlBatch, km *keyMapper, mu *sync.Mutex) {
 	}
 }
 
-func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend *[]pendingVal, comp *[]int32) bool {
-	*pend, *comp = (*pend)[:0], (*comp)[:0]
-	s := &f.s
-	s.b, s.i = l, 0
-	num := func(field int) bool {
-		if s.i >= len(l) || !(l[s.i] == '-' || (l[s.i] >= '0' && l[s.i] <= '9')) {
+// line parses l into pend (the values) and comp (the component columns in
+// order), reusing their storage; ok=false means l is not in the exact
+// layout and must go to the general scanner.
+func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend []pendingVal, comp []int32) (_ []pendingVal, _ []int32, ok bool) {
+	pend, comp = pend[:0], comp[:0]
+	i := 0
+	lit := func(k string) bool {
+		if len(l)-i < len(k) || string(l[i:i+len(k)]) != k {
 			return false
 		}
-		x, err := s.num()
-		if err != nil {
-			return false
-		}
-		*pend = append(*pend, pendingVal{col: f.cols[field], num: x})
+		i += len(k)
 		return true
 	}
-	lit := func(k string) bool {
-		if len(l)-s.i < len(k) || string(l[s.i:s.i+len(k)]) != k {
-			return false
+	num := func() (float64, bool) {
+		if i >= len(l) || !(l[i] == '-' || l[i]-'0' <= 9) {
+			return 0, false
 		}
-		s.i += len(k)
-		return true
+		x, n, err := parseNumber(l[i:])
+		i += n
+		return x, err == nil
 	}
 	// call_id
-	if !lit(fastKeys[0]) || s.i >= len(l) || l[s.i] != '"' {
-		return false
+	if !lit(fastKeys[0]) || i >= len(l) || l[i] != '"' {
+		return pend, comp, false
 	}
-	start := s.i + 1
+	start := i + 1
 	j := start
-	for j < len(l) && !strSpecial[l[j]] {
-		j++
-	}
+	j = skipPlain(l, j)
 	if j >= len(l) || l[j] != '"' {
-		return false
+		return pend, comp, false
 	}
-	s0 := len(b.sbuf)
-	b.sbuf = append(b.sbuf, l[start:j]...)
-	*pend = append(*pend, pendingVal{col: f.cols[0], isStr: true, s0: s0, s1: len(b.sbuf)})
-	s.i = j + 1
+	if !b.cols[f.cols[0]].skip {
+		s0 := len(b.sbuf)
+		b.sbuf = append(b.sbuf, l[start:j]...)
+		pend = append(pend, pendingVal{col: int32(f.cols[0]), isStr: true, s0: int32(s0), s1: int32(len(b.sbuf))})
+	}
+	i = j + 1
 	for field := 1; field <= 3; field++ {
-		if !lit(fastKeys[field]) || !num(field) {
-			return false
+		if !lit(fastKeys[field]) {
+			return pend, comp, false
 		}
+		x, ok := num()
+		if !ok {
+			return pend, comp, false
+		}
+		pend = append(pend, pendingVal{col: int32(f.cols[field]), num: x})
 	}
 	if !lit(`,"components":{`) {
-		return false
+		return pend, comp, false
 	}
 	for c := 0; ; c++ {
-		if s.i < len(l) && l[s.i] == '}' {
-			s.i++
+		if i < len(l) && l[i] == '}' {
+			i++
 			break
 		}
-		if c > 0 {
-			if !lit(",") {
-				return false
-			}
+		if c > 0 && !lit(",") {
+			return pend, comp, false
 		}
-		if s.i >= len(l) || l[s.i] != '"' {
-			return false
+		if i >= len(l) || l[i] != '"' {
+			return pend, comp, false
 		}
-		start := s.i + 1
+		start := i + 1
 		j := start
-		for j < len(l) && !strSpecial[l[j]] {
-			j++
-		}
+		j = skipPlain(l, j)
 		if j >= len(l) || l[j] != '"' || j+1 >= len(l) || l[j+1] != ':' {
-			return false
+			return pend, comp, false
 		}
 		name := l[start:j]
-		s.i = j + 2
-		if s.i >= len(l) || !(l[s.i] == '-' || (l[s.i] >= '0' && l[s.i] <= '9')) {
-			return false
-		}
-		x, err := s.num()
-		if err != nil {
-			return false
+		i = j + 2
+		x, ok := num()
+		if !ok {
+			return pend, comp, false
 		}
 		var col int
 		if c < len(f.compName) && string(f.compName[c]) == string(name) {
@@ -1766,15 +1449,20 @@ func (f *fastRewardspy) line(l []byte, b *jsonlBatch, pend *[]pendingVal, comp *
 				f.compCol = append(f.compCol, col)
 			}
 		}
-		*pend = append(*pend, pendingVal{col: col, num: x})
-		*comp = append(*comp, int32(col))
+		pend = append(pend, pendingVal{col: int32(col), num: x})
+		comp = append(comp, int32(col))
 	}
 	for field := 4; field <= 6; field++ {
-		if !lit(fastKeys[field]) || !num(field) {
-			return false
+		if !lit(fastKeys[field]) {
+			return pend, comp, false
 		}
+		x, ok := num()
+		if !ok {
+			return pend, comp, false
+		}
+		pend = append(pend, pendingVal{col: int32(f.cols[field]), num: x})
 	}
-	return s.i == len(l)-1 && l[s.i] == '}'
+	return pend, comp, i == len(l)-1 && l[i] == '}'
 }
 
 // reclaim runs a collection after a big column was assembled, so that the
@@ -1785,37 +1473,6 @@ func reclaim(rows int) {
 	if rows >= 1<<19 {
 		runtime.GC()
 	}
-}
-
-// countLines counts the lines of f from off to its end (an upper bound on
-// the records), or returns -1 when f is nil or cannot be read at an offset
-// (a pipe). It reads through the page cache at memory speed: ~50 ms for
-// 250 MB, a small price for sizing every column exactly once.
-func countLines(f *os.File, off int64) int {
-	if f == nil {
-		return -1
-	}
-	buf := make([]byte, 1<<20)
-	n := 0
-	last := byte('\n')
-	for {
-		k, err := f.ReadAt(buf, off)
-		if k > 0 {
-			n += bytes.Count(buf[:k], []byte{'\n'})
-			last = buf[k-1]
-			off += int64(k)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return -1
-		}
-	}
-	if last != '\n' {
-		n++
-	}
-	return n
 }
 
 // merger copies batches, in file order, into columns sized for total rows.
@@ -2023,9 +1680,18 @@ func (m *merger) finish() *Run {
 			m.densify(name)
 		}
 		if c, ok := m.num[name]; ok {
+			if len(c) > m.n+m.n/8 { // the first chunk's lines were short: trim
+				c = append([]float64(nil), c[:m.n]...)
+				m.num[name] = nil
+			}
 			run.SetColumn(name, c[:m.n:m.n])
 		} else {
-			run.SetStringColumn(name, m.str[name][:m.n:m.n])
+			c := m.str[name]
+			if len(c) > m.n+m.n/8 {
+				c = append([]string(nil), c[:m.n]...)
+				m.str[name] = nil
+			}
+			run.SetStringColumn(name, c[:m.n:m.n])
 		}
 	}
 	setDropped(run, m.names, drop)

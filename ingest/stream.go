@@ -19,7 +19,9 @@ const StreamHeadRows = 1 << 20
 //
 // Every chunk carries the run's Source, Format and Grain, and its Meta (a
 // reader that keeps MetaComponentOrder sets it to the components seen so
-// far, in first-seen order, which only ever grows at the end). Columns may
+// far, ordered by the rule Read uses: first-seen order, which only grows
+// at the end, unless a later record lists a new component before one seen
+// earlier, which then takes its place in the middle). Columns may
 // differ from chunk to chunk (a key first seen late appears then). Issues,
 // Skipped and Kept are not set on chunks: Stream returns them on the header
 // run it returns when the input ends (Source, Format, Grain, Meta, Issues,
@@ -30,8 +32,39 @@ const StreamHeadRows = 1 << 20
 // chunks from the start; the other formats are read whole and delivered as
 // one chunk. Chunks are not reused after fn returns: fn may keep one, at the
 // cost of its memory. An error from fn stops the read and is returned as is.
+//
+// JSONL in detail. A rewardspy log is delivered one parsed batch (about 2
+// MiB of input, some thousands of records) per chunk, as the parallel
+// parser produces them, so memory holds only the batches in flight. A
+// generic JSONL log of at most StreamHeadRows rows is one chunk equal to
+// Read's run. A longer one is decided on its head (its first batches,
+// just over StreamHeadRows rows, delivered as the first chunk): the grain
+// and the renaming of well-known keys (WellKnown: a reward key, roles,
+// gold metrics, the DPO margin) found there are applied unchanged to every
+// later chunk, so a key first seen after the head stays extra.<key>. If
+// the head's rows of one step would be merged (a trainer log writing a
+// train and an eval line per step), the whole run is read and delivered as
+// one chunk, as Read returns it. Rarely present columns are kept or
+// dropped by the memory budget of each chunk's own rows rather than the
+// whole run's (the header's Meta lists every column some chunk dropped).
+// Issues, Skipped, the truncated-last-line rule and Strict behave as in
+// Read; under Strict the first malformed record ends the stream with its
+// error before the chunk holding it is delivered. A --map key never seen,
+// or a read failure, is reported when the input ends, after the chunks.
 func Stream(r io.Reader, name string, opt Options, fn func(chunk *Run) error) (*Run, error) {
-	run, err := Read(r, name, opt)
+	br, f, opt, stop, err := openInput(r, name, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	switch {
+	case f.Name == "rewardspy-jsonl" && len(opt.Map) == 0:
+		return streamJSONL(br, name, opt, true, fn)
+	case f.Name == "rewardspy-jsonl" || f.Name == "jsonl":
+		// --map on a rewardspy log reads it as generic JSONL, as Read does.
+		return streamJSONL(br, name, opt, false, fn)
+	}
+	run, err := readFormat(f, br, name, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -76,15 +109,18 @@ func StreamSource(src Source, opt Options, fn func(chunk *Run) error) (*Run, err
 	return deliverWhole(run, fn)
 }
 
-// deliverWhole hands a run read whole to fn as one chunk and returns its
+// deliverWhole hands a run read whole to fn as one chunk (without its
+// Issues, Skipped and Kept, which the header carries) and returns its
 // header.
 func deliverWhole(run *Run, fn func(*Run) error) (*Run, error) {
+	h := Header(run)
 	if run.Len() > 0 {
+		run.Issues, run.Skipped, run.Kept = nil, 0, 0
 		if err := fn(run); err != nil {
 			return nil, err
 		}
 	}
-	return Header(run), nil
+	return h, nil
 }
 
 // Header returns run without its columns: Source, Format, Grain, Meta,
@@ -95,9 +131,11 @@ func Header(run *Run) *Run {
 }
 
 // Concat joins runs (consecutive chunks of one run) into one: columns
-// missing from a chunk are NaN ("" for strings) there; Source, Format,
-// Grain and Meta come from the last run, Issues, Skipped and Kept are not
-// set.
+// missing from a chunk are NaN ("" for strings) there; a column that is
+// text in some chunk is text throughout (numbers become their shortest
+// text, integral values below 2^53 plain digits, as the JSONL reader
+// writes them); Source, Format, Grain and Meta come from the last run,
+// Issues, Skipped and Kept are not set.
 func Concat(runs ...*Run) *Run {
 	n := 0
 	for _, r := range runs {
@@ -116,14 +154,25 @@ func Concat(runs ...*Run) *Run {
 				continue
 			}
 			done[name] = true
-			if r.IsString(name) {
+			isStr := false
+			for _, q := range runs {
+				isStr = isStr || q.IsString(name)
+			}
+			if isStr {
 				col := make([]string, 0, n)
 				for _, q := range runs {
-					c, ok := q.StringColumn(name)
-					if !ok {
-						c = make([]string, q.Len())
+					if c, ok := q.StringColumn(name); ok {
+						col = append(col, c...)
+						continue
 					}
-					col = append(col, c...)
+					c, ok := q.Column(name)
+					for i := 0; i < q.Len(); i++ {
+						s := ""
+						if ok && !math.IsNaN(c[i]) {
+							s = string(appendNumText(nil, c[i]))
+						}
+						col = append(col, s)
+					}
 				}
 				out.SetStringColumn(name, col)
 				continue
