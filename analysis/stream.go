@@ -625,9 +625,7 @@ func (s *Stream) Report() (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.sampled() && (len(batch) > 0 || s.kind != KindRewardspy) {
-		// Only said when something judged the sample: rewardspy mode's
-		// output (the five alone, which see every row) stays rewardspy's.
+	if s.sampled() {
 		rep.Sampled = &Sampled{Rows: run.Len(), Of: s.n, Every: s.smp.every}
 	}
 	return rep, nil
