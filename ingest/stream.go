@@ -31,6 +31,9 @@ const StreamHeadRows = 1 << 20
 // one chunk. Chunks are not reused after fn returns: fn may keep one, at the
 // cost of its memory. An error from fn stops the read and is returned as is.
 func Stream(r io.Reader, name string, opt Options, fn func(chunk *Run) error) (*Run, error) {
+	if h, ok, err := streamParquet(r, name, opt, fn); ok {
+		return h, err
+	}
 	run, err := Read(r, name, opt)
 	if err != nil {
 		return nil, err
