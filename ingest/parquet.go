@@ -746,8 +746,9 @@ type pqCol struct {
 	str  []string
 }
 
-// pqGroupRows is the number of rows per row group the writers use.
-const pqGroupRows = 64 << 10
+// pqGroupRows is the number of rows per row group the writers use (a
+// variable so that tests can write small row groups).
+var pqGroupRows = 64 << 10
 
 // writePQ writes cols (n rows each) with the low-level Parquet column
 // writers: one row group per pqGroupRows rows, each column written

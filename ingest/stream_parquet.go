@@ -97,7 +97,7 @@ func planPQStream(name string, opt Options) (plan *pqStream) {
 		pq.km.unseen(name, pq.have) != nil {
 		return fail()
 	}
-	var call, group, callKnown bool
+	var call, group, callUnknown bool
 	for j, d := range pq.dests {
 		if d.skip != "" {
 			continue
@@ -122,7 +122,7 @@ func planPQStream(name string, opt Options) (plan *pqStream) {
 		switch d.name {
 		case ColCallID:
 			call = call || present
-			callKnown = known
+			callUnknown = callUnknown || !known
 		case ColGroup:
 			group = group || present
 		}
@@ -132,7 +132,7 @@ func planPQStream(name string, opt Options) (plan *pqStream) {
 		plan.grain = opt.Grain
 	case call:
 		plan.grain = GrainCall
-	case group && callKnown:
+	case group && !callUnknown:
 		plan.grain = GrainSample
 	default:
 		return fail() // a step-keyed table: its rows may merge
