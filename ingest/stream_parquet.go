@@ -381,12 +381,28 @@ func (p *pqStream) check(name string, j, off int, num []float64, str []string, s
 			break
 		}
 	}
-	for i, x := range num {
-		if math.IsInf(x, 0) || !p.present[j] && !math.IsNaN(x) {
-			return pqStatsLie(name, p.pq.have[j], off+i)
+	if num == nil {
+		return nil
+	}
+	if !p.present[j] {
+		for i, x := range num {
+			if x == x {
+				return pqStatsLie(name, p.pq.have[j], off+i)
+			}
 		}
-		if !*seen && !math.IsNaN(x) {
+		return nil
+	}
+	if p.pq.dests[j].isFloat {
+		for i, x := range num {
+			if x-x != 0 && math.IsInf(x, 0) { // x-x is NaN for ±Inf and NaN only
+				return pqStatsLie(name, p.pq.have[j], off+i)
+			}
+		}
+	}
+	for _, x := range num {
+		if x == x {
 			*seen = true
+			break
 		}
 	}
 	return nil
