@@ -63,11 +63,19 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 		var wg sync.WaitGroup
 		next := make(chan int)
 		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			// Each goroutine reads through its own reader, whose page
+			// buffers are recycled once a column chunk is read.
+			pool := &pqPool{}
+			r, err := pq.reopen(pool)
+			if err != nil {
+				return fmt.Errorf("%s: %w: cannot read Parquet metadata: %v", name, ErrNotARun, err)
+			}
+			defer r.Close()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for j := range next {
-					errs[j] = readPQColumn(pf, j, dests[j])
+					errs[j] = readPQColumn(r, j, dests[j], pool)
 				}
 			}()
 		}
@@ -207,8 +215,21 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 	return run, nil
 }
 
-// pqAlloc allocates the Parquet reader's page buffers (nil: Go's heap).
-var pqAlloc memory.Allocator
+// pqReadProps are the reader properties: column chunks streamed through a
+// 64 KiB buffer instead of loaded whole; page buffers from alloc (nil:
+// Go's heap).
+func pqReadProps(alloc memory.Allocator) *parquet.ReaderProperties {
+	rp := parquet.NewReaderProperties(alloc)
+	rp.BufferedStreamEnabled = true
+	rp.BufferSize = 64 << 10
+	return rp
+}
+
+// reopen opens the file again with its own page buffer allocator, for one
+// decoding goroutine.
+func (pq *pqFile) reopen(alloc memory.Allocator) (*file.Reader, error) {
+	return file.NewParquetReader(pq.newSrc(), file.WithReadProps(pqReadProps(alloc)), file.WithMetadata(pq.pf.MetaData()))
+}
 
 // pqFile is an open Parquet input and what its schema says about each
 // column.
@@ -220,6 +241,7 @@ type pqFile struct {
 	comps  []string  // component names, in schema order
 	issues []Issue   // columns that cannot be read
 	km     *keyMapper
+	newSrc func() parquet.ReaderAtSeeker
 }
 
 // openParquet checks the PAR1 magic at both ends, reads the footer and
@@ -231,17 +253,18 @@ func openParquet(r io.Reader, name string, opt Options) (*pqFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	var src parquet.ReaderAtSeeker
+	var newSrc func() parquet.ReaderAtSeeker // one per reader: each seeks its own
 	if st, err := statFile(opt); err == nil {
 		// A plain file: read it in place.
-		src = io.NewSectionReader(opt.src, opt.srcOff, st-opt.srcOff)
+		newSrc = func() parquet.ReaderAtSeeker { return io.NewSectionReader(opt.src, opt.srcOff, st-opt.srcOff) }
 	} else {
 		data, err := io.ReadAll(r)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		src = bytes.NewReader(data)
+		newSrc = func() parquet.ReaderAtSeeker { return bytes.NewReader(data) }
 	}
+	src := newSrc()
 	size, _ := src.Seek(0, io.SeekEnd)
 	var magic [4]byte
 	if size < 12 || readAtFull(src, magic[:], 0) != nil || string(magic[:]) != "PAR1" ||
@@ -251,14 +274,11 @@ func openParquet(r io.Reader, name string, opt Options) (*pqFile, error) {
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	rp := parquet.NewReaderProperties(pqAlloc)
-	rp.BufferedStreamEnabled = true // stream column chunks instead of loading each whole
-	rp.BufferSize = 64 << 10
-	pf, err := file.NewParquetReader(src, file.WithReadProps(rp))
+	pf, err := file.NewParquetReader(src, file.WithReadProps(pqReadProps(nil)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: cannot read Parquet metadata: %v", name, ErrNotARun, err)
 	}
-	pq := &pqFile{pf: pf, km: km}
+	pq := &pqFile{pf: pf, km: km, newSrc: newSrc}
 	md := pf.MetaData()
 	n := int(pf.NumRows())
 	if n < 0 || n > 1<<34 {
@@ -504,8 +524,9 @@ func dropRows[T any](c []T, bad map[int]bool, keep int) []T {
 
 // readPQColumn reads column j of every row group into d; nulls become NaN
 // (numbers) or "" (strings). A panic inside the Parquet library (corrupt
-// data) is returned as an error.
-func readPQColumn(pf *file.Reader, j int, d *pqDest) error {
+// data) is returned as an error. pool, the reader's page buffer allocator,
+// is recycled after each column chunk.
+func readPQColumn(pf *file.Reader, j int, d *pqDest, pool *pqPool) error {
 	var sc pqScratch
 	off, total := 0, len(d.num)+len(d.str)
 	for g := 0; g < pf.NumRowGroups(); g++ {
@@ -520,7 +541,9 @@ func readPQColumn(pf *file.Reader, j int, d *pqDest) error {
 		} else {
 			num = d.num[off : off+rows]
 		}
-		if err := readPQGroup(pf, g, j, d, num, str, &sc); err != nil {
+		err := readPQGroup(pf, g, j, d, num, str, &sc)
+		pool.recycle()
+		if err != nil {
 			return err
 		}
 		off += rows

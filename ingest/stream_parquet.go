@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/metadata"
@@ -294,9 +295,6 @@ func (p *pqStream) run(name string, opt Options, fn func(*Run) error) (*Run, boo
 func (p *pqStream) decode(name string, opt Options, out chan<- pqChunk, stop <-chan struct{}) {
 	defer close(out)
 	pf, dests := p.pq.pf, p.pq.dests
-	workers := min(runtime.GOMAXPROCS(0), len(p.read))
-	scratch := make([]pqScratch, workers)
-	seen := make([]bool, len(dests))
 	send := func(c pqChunk) bool {
 		select {
 		case out <- c:
@@ -305,6 +303,23 @@ func (p *pqStream) decode(name string, opt Options, out chan<- pqChunk, stop <-c
 			return false
 		}
 	}
+	workers := min(runtime.GOMAXPROCS(0), len(p.read))
+	scratch := make([]pqScratch, workers)
+	// Each goroutine reads through its own reader, whose page buffers are
+	// recycled once a column chunk is read.
+	readers := make([]*file.Reader, workers)
+	pools := make([]*pqPool, workers)
+	for w := range readers {
+		pools[w] = &pqPool{}
+		r, err := p.pq.reopen(pools[w])
+		if err != nil {
+			send(pqChunk{err: fmt.Errorf("%s: %w: cannot read Parquet metadata: %v", name, ErrNotARun, err)})
+			return
+		}
+		defer r.Close()
+		readers[w] = r
+	}
+	seen := make([]bool, len(dests))
 	off := 0
 	for g := 0; g < pf.NumRowGroups(); g++ {
 		rows := int(pf.MetaData().RowGroup(g).NumRows())
@@ -320,7 +335,7 @@ func (p *pqStream) decode(name string, opt Options, out chan<- pqChunk, stop <-c
 		var wg sync.WaitGroup
 		for w := 0; w < workers; w++ {
 			wg.Add(1)
-			go func(sc *pqScratch) {
+			go func(sc *pqScratch, pf *file.Reader, pool *pqPool) {
 				defer wg.Done()
 				for k := int(next.Add(1) - 1); k < len(p.read); k = int(next.Add(1) - 1) {
 					j := p.read[k]
@@ -334,13 +349,15 @@ func (p *pqStream) decode(name string, opt Options, out chan<- pqChunk, stop <-c
 						num = make([]float64, rows)
 						cols[k] = num
 					}
-					if err := readPQGroup(pf, g, j, d, num, str, sc); err != nil {
+					err := readPQGroup(pf, g, j, d, num, str, sc)
+					pool.recycle()
+					if err != nil {
 						errs[k] = fmt.Errorf("%s: column %q: %w: corrupt Parquet data: %v", name, p.pq.have[j], ErrNotARun, err)
 						continue
 					}
 					errs[k] = p.check(name, j, off, num, str, &seen[j])
 				}
-			}(&scratch[w])
+			}(&scratch[w], readers[w], pools[w])
 		}
 		wg.Wait()
 		for _, err := range errs {
@@ -411,4 +428,59 @@ func (p *pqStream) check(name string, j, off int, num []float64, str []string, s
 func pqStatsLie(name, col string, row int) error {
 	return fmt.Errorf("%s: row %d: column %q: %w: corrupt Parquet file: the value contradicts the column's statistics",
 		name, row+1, col, ErrNotARun)
+}
+
+// pqPool is the page buffer allocator of one decoding goroutine's Parquet
+// reader. The library frees a page's buffer while a dictionary decoded
+// from it may still point into it, so a freed buffer is reused only after
+// recycle, which the goroutine calls once it has read a whole column chunk
+// (and copied out every value). Buffers are 64-byte aligned, as the
+// library expects, in power-of-two size classes from 4 KiB; reused ones
+// are not zeroed (the library overwrites what it reads).
+type pqPool struct {
+	free    map[int][][]byte // by class size
+	pending [][]byte
+}
+
+func (p *pqPool) Allocate(size int) []byte {
+	c := 4 << 10
+	for c < size {
+		c <<= 1
+	}
+	if l := p.free[c]; len(l) > 0 {
+		b := l[len(l)-1]
+		p.free[c] = l[:len(l)-1]
+		return b[:size]
+	}
+	buf := make([]byte, c+64)
+	shift := int(-uintptr(unsafe.Pointer(unsafe.SliceData(buf)))) & 63
+	return buf[shift : shift+size : shift+c]
+}
+
+func (p *pqPool) Reallocate(size int, b []byte) []byte {
+	if cap(b) >= size {
+		return b[:size]
+	}
+	nb := p.Allocate(size)
+	copy(nb, b)
+	p.Free(b)
+	return nb
+}
+
+func (p *pqPool) Free(b []byte) {
+	if c := cap(b); c >= 4<<10 && c&(c-1) == 0 && uintptr(unsafe.Pointer(unsafe.SliceData(b)))&63 == 0 {
+		p.pending = append(p.pending, b[:c])
+	}
+}
+
+// recycle makes the buffers freed since the last call available again.
+func (p *pqPool) recycle() {
+	if p.free == nil {
+		p.free = map[int][][]byte{}
+	}
+	for i, b := range p.pending {
+		p.free[cap(b)] = append(p.free[cap(b)], b)
+		p.pending[i] = nil
+	}
+	p.pending = p.pending[:0]
 }
