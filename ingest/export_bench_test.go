@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
 
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -39,12 +40,18 @@ func BenchmarkExport(b *testing.B) {
 					run = tile(run1, size.times)
 				}
 				var n countWriter
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				cpu0 := cpuTime()
 				for i := 0; i < b.N; i++ {
 					n = 0
 					if err := w.Write(&n, run); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/(1<<20), "alloc-MB/op")
 				b.SetBytes(int64(n))
 				b.ReportMetric(float64(n)/(1<<20), "file-MB")
 			})
