@@ -267,28 +267,27 @@ func (p *pqStream) run(name string, opt Options, fn func(*Run) error) (*Run, boo
 	out := make(chan pqChunk, 1)
 	stop := make(chan struct{})
 	go p.decode(name, opt, out, stop)
-	var last *Run
-	total := 0
-	finish := func(err error) (*Run, bool, error) {
+	defer func() {
+		// Also when fn panics: stop the decoder and wait until it no
+		// longer reads the file.
 		close(stop)
-		for range out { // wait for the decoder to stop reading the file
+		for range out {
 		}
-		return nil, true, err
-	}
+	}()
+	h := &Run{Source: name, Format: "parquet", Grain: p.grain, Meta: p.meta}
+	total := 0
 	for c := range out {
 		if c.err != nil {
-			return finish(c.err)
+			return nil, true, c.err
 		}
 		if err := fn(c.run); err != nil {
-			return finish(err)
+			return nil, true, err
 		}
-		last = c.run
+		h = Header(c.run)
 		total += c.run.Len()
 	}
-	h := Header(last)
-	h.Issues = p.pq.issues
+	h.Issues, h.Skipped, h.Kept = p.pq.issues, 0, 0
 	h.n = total
-	close(stop)
 	return h, true, nil
 }
 
@@ -367,7 +366,7 @@ func (p *pqStream) decode(name string, opt Options, out chan<- pqChunk, stop <-c
 			}
 		}
 		off += rows
-		if !send(pqChunk{run: p.chunk(name, opt, rows, cols)}) {
+		if rows > 0 && !send(pqChunk{run: p.chunk(name, opt, rows, cols)}) {
 			return
 		}
 	}
