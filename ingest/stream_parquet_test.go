@@ -2,7 +2,9 @@ package ingest_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -325,4 +328,58 @@ func FuzzParquetStream(f *testing.F) {
 			checkStreamParquet(t, path, opt, -1)
 		}
 	})
+}
+
+// TestStreamParquetStatsLie: a value the statistics rule out (an +Inf
+// patched into an uncompressed data page, the row group's minimum and
+// maximum left finite) ends the stream with an error naming the column
+// and row; Read, which does not rely on the statistics, reports the row.
+func TestStreamParquetStatsLie(t *testing.T) {
+	const n = 1000
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "call_id", Type: arrow.BinaryTypes.String},
+		{Name: "reward", Type: arrow.PrimitiveTypes.Float64},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	for i := 0; i < n; i++ {
+		b.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("c%d", i))
+		b.Field(1).(*array.Float64Builder).Append(float64(i) + 0.25)
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	var buf bytes.Buffer
+	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(100), parquet.WithDictionaryDefault(false),
+		parquet.WithCompression(compress.Codecs.Uncompressed))
+	w, err := pqarrow.NewFileWriter(sc, &buf, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	var old, inf [8]byte
+	binary.LittleEndian.PutUint64(old[:], math.Float64bits(550.25)) // row 551: neither minimum nor maximum of its group
+	binary.LittleEndian.PutUint64(inf[:], math.Float64bits(math.Inf(1)))
+	if bytes.Count(data, old[:]) != 1 {
+		t.Fatalf("the value occurs %d times", bytes.Count(data, old[:]))
+	}
+	copy(data[bytes.Index(data, old[:]):], inf[:])
+	path := writeTemp(t, "lie.parquet", data)
+	run, err := ingest.ReadFile(path, ingest.Options{})
+	if err != nil || run.Len() != n-1 || run.Skipped != 1 {
+		t.Fatalf("Read: %v, %d rows, %d skipped", err, run.Len(), run.Skipped)
+	}
+	_, _, chunks, err := streamFile(t, path, ingest.Options{})
+	if err == nil || !errors.Is(err, ingest.ErrNotARun) || !strings.Contains(err.Error(), `row 551: column "reward"`) ||
+		!strings.Contains(err.Error(), "statistics") || chunks != 5 {
+		t.Fatalf("Stream: %v after %d chunks", err, chunks)
+	}
+	// The same file without the patch streams in 10 chunks.
+	copy(data[bytes.Index(data, inf[:]):], old[:])
+	checkStreamParquet(t, writeTemp(t, "ok.parquet", data), ingest.Options{}, 10)
 }
