@@ -12,6 +12,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/file"
@@ -39,96 +40,22 @@ func init() {
 }
 
 func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
-	km, err := newKeyMapper(opt.Map)
-	if err != nil {
-		return nil, err
-	}
-	var src parquet.ReaderAtSeeker
-	if st, err := statFile(opt); err == nil {
-		// A plain file: read it in place.
-		src = io.NewSectionReader(opt.src, opt.srcOff, st-opt.srcOff)
-	} else {
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		src = bytes.NewReader(data)
-	}
-	size, _ := src.Seek(0, io.SeekEnd)
-	var magic [4]byte
-	if size < 12 || readAtFull(src, magic[:], 0) != nil || string(magic[:]) != "PAR1" ||
-		readAtFull(src, magic[:], size-4) != nil || string(magic[:]) != "PAR1" {
-		return nil, fmt.Errorf("%s: %w: not a complete Parquet file (missing PAR1 header or footer; truncated?)", name, ErrNotARun)
-	}
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			run, err = nil, fmt.Errorf("%s: %w: corrupt Parquet file (%v)", name, ErrNotARun, p)
 		}
 	}()
-	rp := parquet.NewReaderProperties(nil)
-	rp.BufferedStreamEnabled = true // stream column chunks instead of loading each whole
-	rp.BufferSize = 64 << 10
-	pf, err := file.NewParquetReader(src, file.WithReadProps(rp))
+	pq, err := openParquet(r, name, opt)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: cannot read Parquet metadata: %v", name, ErrNotARun, err)
+		return nil, err
 	}
-	defer pf.Close()
-	md := pf.MetaData()
-	n := int(pf.NumRows())
-	if n < 0 || n > 1<<34 {
-		return nil, fmt.Errorf("%s: %w: implausible row count %d", name, ErrNotARun, n)
-	}
+	defer pq.pf.Close()
+	pf, n, dests, have, km := pq.pf, pq.n, pq.dests, pq.have, pq.km
 	run = NewRun(n)
 	run.Source, run.Format = name, "parquet"
-	ncols := md.Schema.NumColumns()
-	// Corrupt metadata must not make us allocate terabytes: real files hold
-	// far fewer cells than 500 per byte (RLE of constant columns included).
-	if cells := float64(n) * float64(ncols); cells > 1e7+500*float64(size) {
-		return nil, fmt.Errorf("%s: %w: metadata claims %d rows x %d columns in a %d-byte file (corrupt?)",
-			name, ErrNotARun, n, ncols, size)
-	}
-	dests := make([]*pqDest, ncols)
-	var have, comps []string
-	for j := 0; j < ncols; j++ {
-		cd := md.Schema.Column(j)
-		path := []string(cd.ColumnPath())
-		key := strings.Join(path, "/")
-		if cd.MaxRepetitionLevel() > 0 && len(path) > 0 {
-			key = path[0] // a list: name it as the user knows it
-		}
-		have = append(have, key)
-		d := &pqDest{name: ownColumnName(key, km.column(key), key, opt), maxDef: cd.MaxDefinitionLevel()}
-		switch t := cd.PhysicalType(); {
-		case cd.MaxRepetitionLevel() > 0:
-			d.skip = "a repeated (list) column"
-		case t == parquet.Types.ByteArray && cd.LogicalType() != nil && cd.LogicalType().String() != "" &&
-			strings.HasPrefix(strings.ToLower(cd.LogicalType().String()), "decimal"):
-			d.skip = "a decimal column"
-		case t == parquet.Types.ByteArray:
-			d.isStr = true
-		case t == parquet.Types.Int32, t == parquet.Types.Int64, t == parquet.Types.Float,
-			t == parquet.Types.Double, t == parquet.Types.Boolean:
-		default:
-			d.skip = "a " + t.String() + " column"
-		}
-		if d.skip != "" {
-			run.Issues = append(run.Issues, Issue{File: name, Field: key,
-				Msg: d.skip + " is not read (numbers, booleans and strings are)"})
-		} else {
-			if strings.HasPrefix(d.name, ComponentPrefix) {
-				comps = append(comps, strings.TrimPrefix(d.name, ComponentPrefix))
-			}
-			// A bad number in a canonical numeric column drops its row, so
-			// such a column (and step) is always read: skipping never
-			// changes which rows the run has.
-			d.lazy = opt.SkipColumn != nil && d.name != ColStep &&
-				(d.isStr || !canonicalCol(d.name)) && opt.SkipColumn(d.name)
-		}
-		dests[j] = d
-	}
+	run.Issues = pq.issues
+	comps := pq.comps
+	ncols := len(dests)
 	readCols := func(which func(d *pqDest) bool) error {
 		// Columns are independent: read them on all cores, each straight
 		// into its final slice.
@@ -136,11 +63,19 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 		var wg sync.WaitGroup
 		next := make(chan int)
 		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			// Each goroutine reads through its own reader, whose page
+			// buffers are recycled once a column chunk is read.
+			pool := &pqPool{}
+			r, err := pq.reopen(pool)
+			if err != nil {
+				return fmt.Errorf("%s: %w: cannot read Parquet metadata: %v", name, ErrNotARun, err)
+			}
+			defer r.Close()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for j := range next {
-					errs[j] = readPQColumn(pf, j, dests[j])
+					errs[j] = readPQColumn(r, j, dests[j], pool)
 				}
 			}()
 		}
@@ -280,6 +215,127 @@ func readParquet(r io.Reader, name string, opt Options) (run *Run, err error) {
 	return run, nil
 }
 
+// pqReadProps are the reader properties: column chunks streamed through a
+// 64 KiB buffer instead of loaded whole; page buffers from alloc (nil:
+// Go's heap).
+func pqReadProps(alloc memory.Allocator) *parquet.ReaderProperties {
+	rp := parquet.NewReaderProperties(alloc)
+	rp.BufferedStreamEnabled = true
+	rp.BufferSize = 64 << 10
+	return rp
+}
+
+// reopen opens the file again with its own page buffer allocator, for one
+// decoding goroutine.
+func (pq *pqFile) reopen(alloc memory.Allocator) (*file.Reader, error) {
+	return file.NewParquetReader(pq.newSrc(), file.WithReadProps(pqReadProps(alloc)), file.WithMetadata(pq.pf.MetaData()))
+}
+
+// pqFile is an open Parquet input and what its schema says about each
+// column.
+type pqFile struct {
+	pf     *file.Reader
+	n      int       // rows, from the footer
+	dests  []*pqDest // one per leaf column
+	have   []string  // the columns' keys as the file names them
+	comps  []string  // component names, in schema order
+	issues []Issue   // columns that cannot be read
+	km     *keyMapper
+	newSrc func() parquet.ReaderAtSeeker
+}
+
+// openParquet checks the PAR1 magic at both ends, reads the footer and
+// plans each column (its Run name, type, whether it is skipped). The
+// caller closes pq.pf. A panic in the Parquet library (corrupt metadata)
+// is left to the caller to recover.
+func openParquet(r io.Reader, name string, opt Options) (*pqFile, error) {
+	km, err := newKeyMapper(opt.Map)
+	if err != nil {
+		return nil, err
+	}
+	var newSrc func() parquet.ReaderAtSeeker // one per reader: each seeks its own
+	if st, err := statFile(opt); err == nil {
+		// A plain file: read it in place.
+		newSrc = func() parquet.ReaderAtSeeker { return io.NewSectionReader(opt.src, opt.srcOff, st-opt.srcOff) }
+	} else {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		newSrc = func() parquet.ReaderAtSeeker { return bytes.NewReader(data) }
+	}
+	src := newSrc()
+	size, _ := src.Seek(0, io.SeekEnd)
+	var magic [4]byte
+	if size < 12 || readAtFull(src, magic[:], 0) != nil || string(magic[:]) != "PAR1" ||
+		readAtFull(src, magic[:], size-4) != nil || string(magic[:]) != "PAR1" {
+		return nil, fmt.Errorf("%s: %w: not a complete Parquet file (missing PAR1 header or footer; truncated?)", name, ErrNotARun)
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	pf, err := file.NewParquetReader(src, file.WithReadProps(pqReadProps(nil)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: cannot read Parquet metadata: %v", name, ErrNotARun, err)
+	}
+	pq := &pqFile{pf: pf, km: km, newSrc: newSrc}
+	md := pf.MetaData()
+	n := int(pf.NumRows())
+	if n < 0 || n > 1<<34 {
+		pf.Close()
+		return nil, fmt.Errorf("%s: %w: implausible row count %d", name, ErrNotARun, n)
+	}
+	pq.n = n
+	ncols := md.Schema.NumColumns()
+	// Corrupt metadata must not make us allocate terabytes: real files hold
+	// far fewer cells than 500 per byte (RLE of constant columns included).
+	if cells := float64(n) * float64(ncols); cells > 1e7+500*float64(size) {
+		pf.Close()
+		return nil, fmt.Errorf("%s: %w: metadata claims %d rows x %d columns in a %d-byte file (corrupt?)",
+			name, ErrNotARun, n, ncols, size)
+	}
+	pq.dests = make([]*pqDest, ncols)
+	for j := 0; j < ncols; j++ {
+		cd := md.Schema.Column(j)
+		path := []string(cd.ColumnPath())
+		key := strings.Join(path, "/")
+		if cd.MaxRepetitionLevel() > 0 && len(path) > 0 {
+			key = path[0] // a list: name it as the user knows it
+		}
+		pq.have = append(pq.have, key)
+		d := &pqDest{name: ownColumnName(key, km.column(key), key, opt), maxDef: cd.MaxDefinitionLevel()}
+		switch t := cd.PhysicalType(); {
+		case cd.MaxRepetitionLevel() > 0:
+			d.skip = "a repeated (list) column"
+		case t == parquet.Types.ByteArray && cd.LogicalType() != nil && cd.LogicalType().String() != "" &&
+			strings.HasPrefix(strings.ToLower(cd.LogicalType().String()), "decimal"):
+			d.skip = "a decimal column"
+		case t == parquet.Types.ByteArray:
+			d.isStr = true
+		case t == parquet.Types.Int32, t == parquet.Types.Int64, t == parquet.Types.Float,
+			t == parquet.Types.Double, t == parquet.Types.Boolean:
+			d.isFloat = t == parquet.Types.Float || t == parquet.Types.Double
+		default:
+			d.skip = "a " + t.String() + " column"
+		}
+		if d.skip != "" {
+			pq.issues = append(pq.issues, Issue{File: name, Field: key,
+				Msg: d.skip + " is not read (numbers, booleans and strings are)"})
+		} else {
+			if strings.HasPrefix(d.name, ComponentPrefix) {
+				pq.comps = append(pq.comps, strings.TrimPrefix(d.name, ComponentPrefix))
+			}
+			// A bad number in a canonical numeric column drops its row, so
+			// such a column (and step) is always read: skipping never
+			// changes which rows the run has.
+			d.lazy = opt.SkipColumn != nil && d.name != ColStep &&
+				(d.isStr || !canonicalCol(d.name)) && opt.SkipColumn(d.name)
+		}
+		pq.dests[j] = d
+	}
+	return pq, nil
+}
+
 // statFile returns the size of the plain input file, if Read was given one.
 func statFile(opt Options) (int64, error) {
 	if opt.src == nil {
@@ -324,6 +380,8 @@ type pqDest struct {
 	str    []string
 	skip   string // why the column cannot be read
 	lazy   bool   // Options.SkipColumn asked to skip it
+	// isFloat: a float or double column (the only kinds that hold ±Inf).
+	isFloat bool
 }
 
 // pqSkipped decides what the columns Options.SkipColumn asked to skip
@@ -466,122 +524,151 @@ func dropRows[T any](c []T, bad map[int]bool, keep int) []T {
 
 // readPQColumn reads column j of every row group into d; nulls become NaN
 // (numbers) or "" (strings). A panic inside the Parquet library (corrupt
-// data) is returned as an error.
-func readPQColumn(pf *file.Reader, j int, d *pqDest) (err error) {
+// data) is returned as an error. pool, the reader's page buffer allocator,
+// is recycled after each column chunk.
+func readPQColumn(pf *file.Reader, j int, d *pqDest, pool *pqPool) error {
+	var sc pqScratch
+	off, total := 0, len(d.num)+len(d.str)
+	for g := 0; g < pf.NumRowGroups(); g++ {
+		rows := int(pf.MetaData().RowGroup(g).NumRows())
+		if rows < 0 || off+rows > total {
+			return fmt.Errorf("row group %d has %d rows, more than the file says", g, rows)
+		}
+		var num []float64
+		var str []string
+		if d.str != nil {
+			str = d.str[off : off+rows]
+		} else {
+			num = d.num[off : off+rows]
+		}
+		err := readPQGroup(pf, g, j, d, num, str, &sc)
+		pool.recycle()
+		if err != nil {
+			return err
+		}
+		off += rows
+	}
+	if off != total {
+		return fmt.Errorf("%d rows in row groups, the footer says %d", off, total)
+	}
+	return nil
+}
+
+// pqScratch holds one reading goroutine's decode buffers, reused across
+// pages, columns and row groups.
+type pqScratch struct {
+	def   []int16
+	f64   []float64
+	i64   []int64
+	i32   []int32
+	f32   []float32
+	bools []bool
+	bas   []parquet.ByteArray
+}
+
+// pqBatch is the most levels decoded per ReadBatch call.
+const pqBatch = 64 << 10
+
+// readPQGroup reads column j (described by d) of row group g into num
+// (numeric columns) or str (string columns), which hold exactly the row
+// group's rows; nulls become NaN or "". A panic inside the Parquet library
+// (corrupt data) is returned as an error.
+func readPQGroup(pf *file.Reader, g, j int, d *pqDest, num []float64, str []string, sc *pqScratch) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%v", p)
 		}
 	}()
-	const batch = 64 << 10
-	def := make([]int16, batch)
-	var f64 []float64
-	var i64 []int64
-	var i32 []int32
-	var f32 []float32
-	var bools []bool
-	var bas []parquet.ByteArray
-	off := 0
-	for g := 0; g < pf.NumRowGroups(); g++ {
-		rg := pf.RowGroup(g)
-		rows := int(rg.NumRows())
-		if rows < 0 || off+rows > len(d.num)+len(d.str) {
-			return fmt.Errorf("row group %d has %d rows, more than the file says", g, rows)
+	rows := len(num) + len(str)
+	sc.def = growTo(sc.def, pqBatch)
+	def := sc.def
+	cr, err := pf.RowGroup(g).Column(j)
+	if err != nil {
+		return err
+	}
+	for done := 0; done < rows; {
+		want := min(rows-done, pqBatch)
+		var levels int64
+		var vals int
+		dst := func() []float64 { return num[done : done+int(levels)] }
+		switch r := cr.(type) {
+		case *file.Float64ColumnChunkReader:
+			// Straight into the column; nulls are then spread in place.
+			if d.maxDef == 0 {
+				levels, vals, err = r.ReadBatch(int64(want), num[done:done+want], nil, nil)
+				break
+			}
+			levels, vals, err = r.ReadBatch(int64(want), num[done:done+want], def, nil)
+			if err == nil && vals != int(levels) {
+				spreadInPlace(dst(), vals, def, d.maxDef)
+			}
+		case *file.Float32ColumnChunkReader:
+			sc.f32 = growTo(sc.f32, want)
+			levels, vals, err = r.ReadBatch(int64(want), sc.f32, def, nil)
+			if err == nil {
+				spreadConv(dst(), sc.f32[:vals], def, d.maxDef)
+			}
+		case *file.Int64ColumnChunkReader:
+			sc.i64 = growTo(sc.i64, want)
+			levels, vals, err = r.ReadBatch(int64(want), sc.i64, def, nil)
+			if err == nil {
+				spreadConv(dst(), sc.i64[:vals], def, d.maxDef)
+			}
+		case *file.Int32ColumnChunkReader:
+			sc.i32 = growTo(sc.i32, want)
+			levels, vals, err = r.ReadBatch(int64(want), sc.i32, def, nil)
+			if err == nil {
+				spreadConv(dst(), sc.i32[:vals], def, d.maxDef)
+			}
+		case *file.BooleanColumnChunkReader:
+			sc.bools = growTo(sc.bools, want)
+			levels, vals, err = r.ReadBatch(int64(want), sc.bools, def, nil)
+			if err == nil {
+				sc.f64 = growTo(sc.f64, vals)
+				for k, b := range sc.bools[:vals] {
+					sc.f64[k] = 0
+					if b {
+						sc.f64[k] = 1
+					}
+				}
+				spreadConv(dst(), sc.f64, def, d.maxDef)
+			}
+		case *file.ByteArrayColumnChunkReader:
+			sc.bas = growTo(sc.bas, want)
+			levels, vals, err = r.ReadBatch(int64(want), sc.bas, def, nil)
+			if err == nil {
+				// One copy of the batch's bytes; cells are substrings.
+				size := 0
+				for _, b := range sc.bas[:vals] {
+					size += len(b)
+				}
+				buf := make([]byte, 0, size)
+				for _, b := range sc.bas[:vals] {
+					buf = append(buf, b...)
+				}
+				all := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is not written again
+				dst := str[done : done+int(levels)]
+				v, pos := 0, 0
+				for k := range dst {
+					if (d.maxDef == 0 || def[k] == d.maxDef) && v < vals {
+						l := len(sc.bas[v])
+						dst[k] = all[pos : pos+l]
+						pos += l
+						v++
+					}
+				}
+				clear(sc.bas[:vals]) // do not keep the page buffers alive
+			}
+		default:
+			return fmt.Errorf("unsupported column reader %T", cr)
 		}
-		cr, err := rg.Column(j)
 		if err != nil {
 			return err
 		}
-		for done := 0; done < rows; {
-			want := rows - done
-			if want > batch {
-				want = batch
-			}
-			var levels int64
-			var vals int
-			dst := func() []float64 { return d.num[off+done : off+done+int(levels)] }
-			switch r := cr.(type) {
-			case *file.Float64ColumnChunkReader:
-				// Straight into the column; nulls are then spread in place.
-				if d.maxDef == 0 {
-					levels, vals, err = r.ReadBatch(int64(want), d.num[off+done:off+done+want], nil, nil)
-					break
-				}
-				levels, vals, err = r.ReadBatch(int64(want), d.num[off+done:off+done+want], def, nil)
-				if err == nil && vals != int(levels) {
-					spreadInPlace(dst(), vals, def, d.maxDef)
-				}
-			case *file.Float32ColumnChunkReader:
-				f32 = growTo(f32, want)
-				levels, vals, err = r.ReadBatch(int64(want), f32, def, nil)
-				if err == nil {
-					spreadConv(dst(), f32[:vals], def, d.maxDef)
-				}
-			case *file.Int64ColumnChunkReader:
-				i64 = growTo(i64, want)
-				levels, vals, err = r.ReadBatch(int64(want), i64, def, nil)
-				if err == nil {
-					spreadConv(dst(), i64[:vals], def, d.maxDef)
-				}
-			case *file.Int32ColumnChunkReader:
-				i32 = growTo(i32, want)
-				levels, vals, err = r.ReadBatch(int64(want), i32, def, nil)
-				if err == nil {
-					spreadConv(dst(), i32[:vals], def, d.maxDef)
-				}
-			case *file.BooleanColumnChunkReader:
-				bools = growTo(bools, want)
-				levels, vals, err = r.ReadBatch(int64(want), bools, def, nil)
-				if err == nil {
-					f64 = growTo(f64, vals)
-					for k, b := range bools[:vals] {
-						f64[k] = 0
-						if b {
-							f64[k] = 1
-						}
-					}
-					spreadConv(dst(), f64, def, d.maxDef)
-				}
-			case *file.ByteArrayColumnChunkReader:
-				bas = growTo(bas, want)
-				levels, vals, err = r.ReadBatch(int64(want), bas, def, nil)
-				if err == nil {
-					// One copy of the batch's bytes; cells are substrings.
-					size := 0
-					for _, b := range bas[:vals] {
-						size += len(b)
-					}
-					buf := make([]byte, 0, size)
-					for _, b := range bas[:vals] {
-						buf = append(buf, b...)
-					}
-					all := string(buf)
-					dst := d.str[off+done : off+done+int(levels)]
-					v, pos := 0, 0
-					for k := range dst {
-						if (d.maxDef == 0 || def[k] == d.maxDef) && v < vals {
-							l := len(bas[v])
-							dst[k] = all[pos : pos+l]
-							pos += l
-							v++
-						}
-					}
-				}
-			default:
-				return fmt.Errorf("unsupported column reader %T", cr)
-			}
-			if err != nil {
-				return err
-			}
-			if levels <= 0 {
-				return fmt.Errorf("row group %d ends after %d of %d rows", g, done, rows)
-			}
-			done += int(levels)
+		if levels <= 0 {
+			return fmt.Errorf("row group %d ends after %d of %d rows", g, done, rows)
 		}
-		off += rows
-	}
-	if off != len(d.num)+len(d.str) {
-		return fmt.Errorf("%d rows in row groups, the footer says %d", off, len(d.num)+len(d.str))
+		done += int(levels)
 	}
 	return nil
 }
@@ -682,8 +769,9 @@ type pqCol struct {
 	str  []string
 }
 
-// pqGroupRows is the number of rows per row group the writers use.
-const pqGroupRows = 64 << 10
+// pqGroupRows is the number of rows per row group the writers use (a
+// variable so that tests can write small row groups).
+var pqGroupRows = 64 << 10
 
 // writePQ writes cols (n rows each) with the low-level Parquet column
 // writers: one row group per pqGroupRows rows, each column written

@@ -28,8 +28,11 @@ const StreamHeadRows = 1 << 20
 // Skipped, Kept, Len() = rows delivered, no columns).
 //
 // A run of at most StreamHeadRows rows may be delivered as one chunk equal
-// to what Read returns; the rewardspy JSONL and Parquet readers stream in
-// chunks from the start; the other formats are read whole and delivered as
+// to what Read returns. rewardspy JSONL streams in chunks from the start;
+// a plain Parquet file streams one row group per chunk when its column
+// statistics settle, before any row is read, what Read would decide on the
+// whole run (the columns, no ±Inf, a grain without row merging), and is
+// read whole otherwise; the other formats are read whole and delivered as
 // one chunk. Chunks are not reused after fn returns: fn may keep one, at the
 // cost of its memory. An error from fn stops the read and is returned as is.
 //
@@ -52,6 +55,9 @@ const StreamHeadRows = 1 << 20
 // error before the chunk holding it is delivered. A --map key never seen,
 // or a read failure, is reported when the input ends, after the chunks.
 func Stream(r io.Reader, name string, opt Options, fn func(chunk *Run) error) (*Run, error) {
+	if h, ok, err := streamParquet(r, name, opt, fn); ok {
+		return h, err
+	}
 	br, f, opt, stop, err := openInput(r, name, opt)
 	if err != nil {
 		return nil, err
