@@ -102,6 +102,11 @@ func defaultColumnName(key string) string {
 			return key
 		}
 	}
+	if key == ExtraPrefix {
+		// The column of the empty key "" read back (a Parquet or CSV
+		// export of it): naming is idempotent, so it stays "extra.".
+		return key
+	}
 	if !evalBookkeeping[key] {
 		if k, ok := strings.CutPrefix(key, "eval_"); ok && k != "" {
 			return EvalPrefix + k
