@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -332,11 +333,18 @@ func (sm *sample) appendRows(c *ingest.Run, pick []int, mark []int32, g0 int, cu
 	if len(pick) == 0 {
 		return
 	}
+	// While every row is kept (runs up to the sample's size) pick is a
+	// run of consecutive rows: copy it as one block.
+	contig := pick[len(pick)-1]-pick[0] == len(pick)-1
 	for name, col := range sm.num {
 		col = grow(col, len(pick), sm.limit)
 		if src, ok := c.Column(name); ok {
-			for _, p := range pick {
-				col = append(col, src[p])
+			if contig {
+				col = append(col, src[pick[0]:pick[0]+len(pick)]...)
+			} else {
+				for _, p := range pick {
+					col = append(col, src[p])
+				}
 			}
 		} else {
 			for range pick {
@@ -369,7 +377,8 @@ func (sm *sample) appendRows(c *ingest.Run, pick []int, mark []int32, g0 int, cu
 	sm.rows += len(pick)
 }
 
-// grow makes room for k more elements in s: doubling, but never past
+// grow makes room for k more elements in s: quadrupling (fewer copies of
+// a growing sample than doubling), but never past
 // limit+1 (the sample's most rows plus the run's last row), so a full
 // sample wastes no capacity.
 func grow[T any](s []T, k, limit int) []T {
@@ -377,7 +386,7 @@ func grow[T any](s []T, k, limit int) []T {
 	if need <= cap(s) {
 		return s
 	}
-	c := max(need, min(2*cap(s), limit+1), 1024)
+	c := max(need, min(4*cap(s), limit+1), 1024)
 	out := make([]T, len(s), c)
 	copy(out, s)
 	return out
@@ -613,9 +622,20 @@ func (s *Stream) Report() (*Report, error) {
 	if _, ok := run.Column(ingest.ColReward); run.Len() > 0 && !ok {
 		return nil, fmt.Errorf("%w: %w", ErrNoReward, ingest.NoRewardError(run))
 	}
+	// The batch detectors only read the sample: run them on every core.
 	outs := make([]batchOut, len(batch))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, d := range batch {
-		outs[i] = runBatch(d, run, cfg)
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			outs[i] = runBatch(d, run, cfg)
+		}()
+	}
+	wg.Wait()
+	for i, d := range batch {
 		if d.Name() == DetGroup && outs[i].ran && outs[i].err == nil && s.sampled() {
 			// A sample splits groups: use the rule applied to every row.
 			outs[i].res, outs[i].alerts = s.group.result(run)
