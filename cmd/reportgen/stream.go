@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 
 	"github.com/goodhart-rl/goodhart/analysis"
 	"github.com/goodhart-rl/goodhart/ingest"
@@ -57,6 +59,8 @@ func (f *inputFlags) stream(path string, src *ingest.Source, cfg analysis.Config
 	add := st.Add
 	if f.last > 0 {
 		add = tail.add
+	} else {
+		add = boundedGC(st)
 	}
 	if tee := f.tee; tee != nil {
 		inner := add
@@ -183,4 +187,27 @@ func (t *tailChunks) run() *ingest.Run {
 		return runs[0].Last(t.n)
 	}
 	return ingest.Concat(runs...).Last(t.n)
+}
+
+// boundedGC returns st.Add, which also lowers the garbage collector's
+// target once the run outgrows the audit's sample (unless GOGC is set):
+// from then on the live heap is the bounded sample (~150 MB) plus the
+// chunks in flight, and collecting at 50% growth instead of 100% keeps a
+// 10M-record audit under ~300 MB resident for ~3% more time. Shorter runs
+// are untouched.
+func boundedGC(st *analysis.Stream) func(*ingest.Run) error {
+	if os.Getenv("GOGC") != "" {
+		return st.Add
+	}
+	lowered := false
+	return func(c *ingest.Run) error {
+		if err := st.Add(c); err != nil {
+			return err
+		}
+		if !lowered && st.Records() > analysis.SampleRows {
+			lowered = true
+			debug.SetGCPercent(50)
+		}
+		return nil
+	}
 }
