@@ -58,6 +58,11 @@ func Timeline(run *ingest.Run, rep *analysis.Report, opt Options) (*Figure, erro
 		f.Notes = append(f.Notes, fmt.Sprintf("%d records drawn as %d buckets of %d (min, max and mean per bucket, so spikes survive).",
 			n, raw.Len(), raw.PerBucket))
 	}
+	if rep != nil && rep.Sampled != nil {
+		sm := rep.Sampled
+		f.Notes = append(f.Notes, fmt.Sprintf("A long run: drawn from the audit's sample, 1 row in %d (%d of %d rows); the rolling mean and std span %d sampled rows.",
+			sm.Every, sm.Rows, sm.Of, w))
+	}
 	pa.add("±1 std", &Band{X: raw.X, Lo: lo, Hi: hi, Color: Fade(Blue, 0.18), Edge: Fade(Blue, 0.5)})
 	pa.add(fmt.Sprintf("rolling mean (W=%d)", w), NewLine(raw.X, mean, Blue))
 	if opt.Config.HasMaxReward {
