@@ -148,10 +148,15 @@ func (e *Engine) trend() string {
 	if n < min(20, e.win.SlopeMin) {
 		return "collecting"
 	}
-	w := e.history.appendTo(nil, e.history.len()-n, e.history.len())
-	half := n / 2
-	early := Fmean(w[:half])
-	late := Fmean(w[half:])
+	return trendWord(e.history.appendTo(nil, e.history.len()-n, e.history.len()))
+}
+
+// trendWord compares the halves of w (len(w) >= 2): early = fmean of the
+// first len//2 values, late = fmean of the rest, eps = 0.01*|early| + 1e-6:
+// "▲ rising" when late-early > eps, "▼ falling" when < -eps, else "▬ flat".
+func trendWord(w []float64) string {
+	half := len(w) / 2
+	early, late := Fmean(w[:half]), Fmean(w[half:])
 	eps := 0.01*math.Abs(early) + 1e-6
 	switch {
 	case late-early > eps:

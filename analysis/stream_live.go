@@ -628,16 +628,7 @@ func liveTrend(w []float64, win Windows) string {
 	if len(w) < min(20, win.SlopeMin) {
 		return "collecting"
 	}
-	half := len(w) / 2
-	early, late := Fmean(w[:half]), Fmean(w[half:])
-	eps := 0.01*math.Abs(early) + 1e-6
-	switch {
-	case late-early > eps:
-		return "▲ rising"
-	case late-early < -eps:
-		return "▼ falling"
-	}
-	return "▬ flat"
+	return trendWord(w)
 }
 
 // ringPut appends x to a ring of capacity n; *count counts all puts.
